@@ -1,0 +1,45 @@
+{#-
+  Seeded uniform draw in [0, 1) for an integer key.
+
+  Pure BIGINT arithmetic modulo the prime 2^31 - 1: every product of two
+  residues stays below 2^62, so the bits are the same on every engine and
+  in every DuckDB version, whatever the thread count or the partitioning.
+  Two squarings make the map non-linear (an affine map alone leaves a
+  lattice between neighbouring keys and between streams). The Python twin
+  is negsample.reference.uniform; the tests hold the two to the same bits.
+-#}
+{% macro uniform(key, seed, stream) -%}
+  {{ return(adapter.dispatch('uniform', 'negsample')(key, seed, stream)) }}
+{%- endmacro %}
+
+{% macro default__uniform(key, seed, stream) -%}
+  {%- set m = 2147483647 -%}
+  {%- set c = negsample._uniform_constants(seed, stream) -%}
+  {%- set low = "(((" ~ key ~ ") % " ~ m ~ " + " ~ m ~ ") % " ~ m ~ ")" -%}
+  {%- set high = "((" ~ negsample._exact_div("(" ~ key ~ ") - " ~ low, m) ~ " % " ~ m ~ " + " ~ m ~ ") % " ~ m ~ ")" -%}
+  {%- set x1 = "((" ~ low ~ " * 1103515245) % " ~ m ~ " + (" ~ high ~ " * 1664525) % " ~ m ~ " + " ~ c[0] ~ ") % " ~ m -%}
+  {%- set x2 = "((" ~ x1 ~ ") * (" ~ x1 ~ ") + " ~ c[1] ~ ") % " ~ m -%}
+  {%- set x3 = "((" ~ x2 ~ ") * 48271 + " ~ c[0] ~ ") % " ~ m -%}
+  {%- set x4 = "((" ~ x3 ~ ") * (" ~ x3 ~ ") + " ~ c[1] ~ ") % " ~ m -%}
+  (((({{ x4 }}) * 69621) % {{ m }}) / {{ m }}.0)
+{%- endmacro %}
+
+{#- The residues the seed and the stream add to the mixer, computed at compile time. -#}
+{% macro _uniform_constants(seed, stream) -%}
+  {%- set m = 2147483647 -%}
+  {%- set sid = negsample._stream_id(stream) -%}
+  {%- set s = seed | int -%}
+  {{ return([((s % m) * 40692 + sid * 69621 + 12345) % m, ((s % m) * 48271 + sid * 16807 + 67890) % m]) }}
+{%- endmacro %}
+
+{#- Named streams keep the pilot draw and the final draw independent. -#}
+{% macro _stream_id(stream) -%}
+  {%- set named = {'pilot': 1, 'sample': 2} -%}
+  {%- if stream is string -%}
+    {%- if stream not in named -%}
+      {{ exceptions.raise_compiler_error("negsample.uniform: unknown stream '" ~ stream ~ "'; use an integer or one of " ~ (named.keys() | list | join(', '))) }}
+    {%- endif -%}
+    {{ return(named[stream]) }}
+  {%- endif -%}
+  {{ return(stream | int) }}
+{%- endmacro %}

@@ -1,0 +1,26 @@
+{{ config(materialized='table') }}
+{#-
+  Pilot and final coefficients in one table (DESIGN section 4), on the
+  population scale. model: 'pilot', 'final' (log-odds corrected) or 'ipw'
+  (the weighted fit kept for comparison). A reference level is a row with
+  is_reference true and estimate 0.
+-#}
+select
+    model,
+    term,
+    level,
+    is_reference,
+    estimate,
+    std_error,
+    estimate / std_error as z_value
+from {{ ref('negsample_pilot_model') }}
+union all
+select
+    model,
+    term,
+    level,
+    is_reference,
+    estimate,
+    std_error,
+    estimate / std_error as z_value
+from {{ ref('negsample_final_model') }}

@@ -1,0 +1,74 @@
+{{ config(materialized='table') }}
+{#-
+  One row describing the draw: class counts, the rate asked for, w and the
+  scale, the expected and the kept number of negatives (with the variance
+  sum pi(1-pi) that bounds their gap), and how many negatives hit the cap
+  or the floor.
+-#}
+{%- set cfg = negsample._config() -%}
+{%- set label = adapter.quote(cfg.label_column) -%}
+
+with probs as (
+    select
+        {{ label }} as label,
+        sampling_prob,
+        is_capped,
+        is_floored,
+        is_sampled,
+        n_unseen_levels
+    from {{ ref('negsample_sampling_probs') }}
+),
+
+negatives as (
+    select
+        sum(sampling_prob) as expected_negatives,
+        sum(sampling_prob * (1.0 - sampling_prob)) as kept_negatives_variance,
+        sum(case when is_sampled then 1 else 0 end) as kept_negatives,
+        sum(case when is_capped then 1 else 0 end) as n_capped,
+        sum(case when is_floored then 1 else 0 end) as n_floored
+    from probs
+    where label = 0
+),
+
+all_rows as (
+    select
+        sum(case when is_sampled then 1 else 0 end) as kept_rows,
+        sum(case when n_unseen_levels > 0 then 1 else 0 end) as n_unseen_level_rows
+    from probs
+),
+
+pilot as (
+    select
+        count(*) as pilot_rows,
+        max(pilot_rate) as pilot_sampling_rate
+    from {{ ref('negsample_pilot_sample') }}
+)
+
+select
+    scale.n_rows,
+    scale.n_positive,
+    scale.n_negative,
+    scale.sampling_rate,
+    scale.w,
+    scale.sampling_scale,
+    scale.floor_prob,
+    negatives.expected_negatives,
+    negatives.kept_negatives,
+    negatives.kept_negatives_variance,
+    (negatives.kept_negatives - negatives.expected_negatives)
+    / sqrt(negatives.kept_negatives_variance) as kept_negatives_z,
+    all_rows.kept_rows,
+    negatives.n_capped,
+    negatives.n_floored,
+    all_rows.n_unseen_level_rows,
+    pilot.pilot_rows,
+    pilot.pilot_sampling_rate,
+    {{ cfg.pilot_ratio }} as pilot_ratio,
+    {{ negsample._string_literal(cfg.score) }} as score,
+    {{ negsample._string_literal(cfg.budget) }} as budget,
+    {{ cfg.floor }} as floor,
+    {{ cfg.seed }} as seed
+from {{ ref('negsample_sampling_scale') }} as scale
+cross join negatives
+cross join all_rows
+cross join pilot

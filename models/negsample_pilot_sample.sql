@@ -1,0 +1,38 @@
+{{ config(materialized='table') }}
+{#-
+  DESIGN step 1: every positive, and each negative with probability
+  rho0 = min(1, pilot_ratio * N1 / N0), drawn from the 'pilot' stream.
+  log_odds_offset = -ln(rho0) moves the pilot fit to the population scale.
+-#}
+{%- set cfg = negsample._config() -%}
+{%- set label = adapter.quote(cfg.label_column) -%}
+
+with input_rows as (
+    select * from {{ ref('negsample_input') }}
+),
+
+class_counts as (
+    select
+        sum(case when {{ label }} = 1 then 1 else 0 end) as n_positive,
+        sum(case when {{ label }} = 0 then 1 else 0 end) as n_negative
+    from input_rows
+),
+
+pilot_rate as (
+    select
+        least(
+            1.0,
+            {{ cfg.pilot_ratio }} * cast(n_positive as double) / cast(n_negative as double)
+        ) as pilot_rate
+    from class_counts
+)
+
+select
+    input_rows.*,
+    pilot_rate.pilot_rate,
+    -ln(pilot_rate.pilot_rate) as log_odds_offset
+from input_rows
+cross join pilot_rate
+where
+    input_rows.{{ label }} = 1
+    or {{ negsample.uniform('input_rows.negsample_key', cfg.seed, 'pilot') }} < pilot_rate.pilot_rate

@@ -1,0 +1,74 @@
+{{ config(materialized='view') }}
+{#-
+  DESIGN step 3, for every row of the source: the pilot log odds
+  theta~ . x-dot, p~ = sigmoid of it (or the `pilot_score_column`), and the
+  score t(x) of the configured mode. n_unseen_levels counts the categorical
+  features whose level is NULL or was not in the pilot fit (scored as the
+  reference level).
+-#}
+{%- set cfg = negsample._config() -%}
+{%- set coefficients = ref('negsample_pilot_model') -%}
+{%- set information = ref('negsample_pilot_information') -%}
+{%- set design = negsample._design_terms(coefficients) -%}
+{%- set is_a_optimal = cfg.score == 'a_optimal' -%}
+
+with input_rows as (
+    select * from {{ ref('negsample_input') }}
+),
+
+pilot_coefficients as (
+    {{ negsample._pivot_coefficients(coefficients, design.terms, 'pilot') }}
+),
+{%- if is_a_optimal %}
+
+pilot_information as (
+    {{ negsample._pivot_information(information, design.terms) }}
+),
+{%- endif %}
+
+linear as (
+    select
+        input_rows.*,
+        {{ negsample._linear_predictor(design.terms, 'pilot_coefficients') }} as pilot_logit,
+        {%- if is_a_optimal %}
+        {{ negsample._information_products(design.terms, 'pilot_information') }},
+        {%- endif %}
+        {{ negsample._unseen_level_count(design.levels) }} as n_unseen_levels
+    from input_rows
+    cross join pilot_coefficients
+    {%- if is_a_optimal %}
+    cross join pilot_information
+    {%- endif %}
+),
+
+probabilities as (
+    select
+        linear.*,
+        {%- if cfg.pilot_score_column %}
+        negsample_pilot_score as pilot_prob
+        {%- else %}
+        {{ negsample.sigmoid('pilot_logit') }} as pilot_prob
+        {%- endif %}
+    from linear
+)
+
+select
+    {{ adapter.quote(cfg.id_column) }},
+    {{ adapter.quote(cfg.label_column) }},
+    {%- for name in cfg.numeric_features + cfg.categorical_features %}
+    {{ adapter.quote(name) }},
+    {%- endfor %}
+    negsample_key,
+    pilot_logit,
+    pilot_prob,
+    n_unseen_levels,
+    {%- if cfg.score == 'uniform' %}
+    1.0 as sampling_score
+    {%- elif cfg.score == 'p' %}
+    pilot_prob as sampling_score
+    {%- elif cfg.score == 'l_optimal' %}
+    pilot_prob * {{ negsample._design_norm(design.terms) }} as sampling_score
+    {%- else %}
+    pilot_prob * {{ negsample._information_norm(design.terms) }} as sampling_score
+    {%- endif %}
+from probabilities

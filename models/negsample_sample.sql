@@ -1,0 +1,21 @@
+{{ config(materialized='table') }}
+{#-
+  The kept rows (DESIGN step 6) with what the final fit needs:
+  log_odds_offset = -ln(pi) on every kept row, positives included, and the
+  inverse-probability weight (1/pi on negatives, 1 on positives).
+-#}
+{%- set cfg = negsample._config() -%}
+{%- set label = adapter.quote(cfg.label_column) -%}
+
+select
+    {{ adapter.quote(cfg.id_column) }},
+    {{ label }},
+    {%- for name in cfg.numeric_features + cfg.categorical_features %}
+    {{ adapter.quote(name) }},
+    {%- endfor %}
+    pilot_prob,
+    sampling_prob,
+    -ln(sampling_prob) as log_odds_offset,
+    case when {{ label }} = 1 then 1.0 else 1.0 / sampling_prob end as ipw_weight
+from {{ ref('negsample_sampling_probs') }}
+where is_sampled

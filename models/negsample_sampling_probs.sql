@@ -1,0 +1,36 @@
+{{ config(materialized='view') }}
+{#-
+  DESIGN steps 5-6 for every row: pi(x) = min(1, max(floor*rho, c*t(x))),
+  the seeded uniform u of the 'sample' stream, and the keep flag
+  (every positive; a negative iff u < pi). pi is defined for positives too:
+  the probability that a negative at that x would be kept.
+-#}
+{%- set cfg = negsample._config() -%}
+{%- set label = adapter.quote(cfg.label_column) -%}
+
+with scores as (
+    select * from {{ ref('negsample_pilot_scores') }}
+),
+
+scale as (
+    select
+        sampling_scale,
+        floor_prob
+    from {{ ref('negsample_sampling_scale') }}
+),
+
+drawn as (
+    select
+        scores.*,
+        {{ negsample.sampling_probability('scores.sampling_score', 'scale.sampling_scale', 'scale.floor_prob') }} as sampling_prob,
+        scale.sampling_scale * scores.sampling_score >= 1.0 as is_capped,
+        scale.sampling_scale * scores.sampling_score < scale.floor_prob as is_floored,
+        {{ negsample.uniform('scores.negsample_key', cfg.seed, 'sample') }} as sample_uniform
+    from scores
+    cross join scale
+)
+
+select
+    drawn.*,
+    ({{ label }} = 1 or sample_uniform < sampling_prob) as is_sampled
+from drawn

@@ -1,0 +1,31 @@
+"""Inverse of the pilot information matrix, for the A-optimal score (DESIGN step 3).
+
+M = E[p(1-p) x-dot x-dot^T] is estimated on the pilot sample with p from the
+pilot coefficients and each negative weighted by 1/rho0, so that it stands
+for the full table. Output: one row per (row term, column term) of M^-1.
+"""
+
+import json
+
+import numpy as np
+
+from negsample.fit import coefficient_vector, design_from_coefficients, information_inverse
+from negsample.reference import sigmoid
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    numeric_json = dbt.config.get("numeric_features")
+    categorical_json = dbt.config.get("categorical_features")
+    label = dbt.config.get("label_column")
+    numeric = json.loads(numeric_json)
+    categorical = json.loads(categorical_json)
+
+    sample = dbt.ref("negsample_pilot_sample").df()
+    coefficients = dbt.ref("negsample_pilot_model").df()
+    design = design_from_coefficients(coefficients, numeric, categorical)
+    theta = coefficient_vector(coefficients, design)
+    prob = sigmoid(design.matrix(sample) @ theta)
+    is_positive = sample[label].to_numpy() == 1
+    weights = np.where(is_positive, 1.0, 1.0 / sample["pilot_rate"].to_numpy(dtype=float))
+    return information_inverse(sample, design, prob, weights)

@@ -1,0 +1,144 @@
+"""A small NumPy reference implementation of the sampling design.
+
+The dbt models compute everything below in SQL; the tests check the SQL
+against these functions row by row. Notation follows DESIGN section 1:
+rho is the sampling rate, t the score, w the mean score over negatives,
+pi the sampling probability.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The seeded uniform works modulo the Mersenne prime 2^31 - 1 so that every
+# product of two residues stays below 2^62: plain BIGINT arithmetic, the same
+# bits on every SQL engine, no engine-specific hash function.
+MODULUS = 2_147_483_647
+STREAMS = {"pilot": 1, "sample": 2}
+SCORE_MODES = ("uniform", "p", "l_optimal", "a_optimal")
+BUDGETS = ("paper", "exact")
+
+
+def stream_id(stream: int | str) -> int:
+    """The integer behind a named stream (``pilot``, ``sample``) or an integer stream."""
+    if isinstance(stream, str):
+        if stream not in STREAMS:
+            raise ValueError(f"unknown stream {stream!r}: use an integer or one of {list(STREAMS)}")
+        return STREAMS[stream]
+    return int(stream)
+
+
+def uniform_constants(seed: int, stream: int | str) -> tuple[int, int]:
+    """The two residues that the seed and the stream contribute to the mixer."""
+    sid = stream_id(stream)
+    first = ((seed % MODULUS) * 40692 + sid * 69621 + 12345) % MODULUS
+    second = ((seed % MODULUS) * 48271 + sid * 16807 + 67890) % MODULUS
+    return first, second
+
+
+def uniform(keys: np.ndarray, seed: int, stream: int | str) -> np.ndarray:
+    """Seeded uniform in [0, 1) for integer keys, bit for bit what the SQL macro returns."""
+    k = np.asarray(keys, dtype=np.int64)
+    c1, c2 = uniform_constants(seed, stream)
+    low = k % MODULUS
+    high = ((k - low) // MODULUS) % MODULUS
+    x = ((low * 1103515245) % MODULUS + (high * 1664525) % MODULUS + c1) % MODULUS
+    x = (x * x + c2) % MODULUS
+    x = (x * 48271 + c1) % MODULUS
+    x = (x * x + c2) % MODULUS
+    x = (x * 69621) % MODULUS
+    return x / MODULUS
+
+
+def sigmoid(eta: np.ndarray) -> np.ndarray:
+    """Logistic function that does not overflow for large |eta|."""
+    eta = np.asarray(eta, dtype=float)
+    out = np.empty_like(eta)
+    pos = eta >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-eta[pos]))
+    ez = np.exp(eta[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def pilot_sampling_rate(n_positive: int, n_negative: int, pilot_ratio: float) -> float:
+    """rho0 = min(1, pilot_ratio * N1 / N0): the pilot keeps each negative with this rate."""
+    return min(1.0, pilot_ratio * n_positive / n_negative)
+
+
+def scores(
+    prob: np.ndarray,
+    design: np.ndarray,
+    mode: str,
+    information_inverse: np.ndarray | None = None,
+) -> np.ndarray:
+    """The score t(x) of every row. ``design`` holds the intercept column first."""
+    prob = np.asarray(prob, dtype=float)
+    if mode == "uniform":
+        return np.ones_like(prob)
+    if mode == "p":
+        return prob
+    if mode == "l_optimal":
+        return prob * np.sqrt((design**2).sum(axis=1))
+    if mode == "a_optimal":
+        if information_inverse is None:
+            raise ValueError("a_optimal needs the inverse pilot information matrix")
+        return prob * np.sqrt(((design @ information_inverse.T) ** 2).sum(axis=1))
+    raise ValueError(f"unknown score mode {mode!r}; expected one of {SCORE_MODES}")
+
+
+def exact_scale(t_negative: np.ndarray, rate: float, floor: float) -> float:
+    """The c for which sum(min(1, max(floor*rate, c*t))) over negatives is rate*N0.
+
+    The sum is piecewise linear and non-decreasing in c. A row leaves the
+    floor at c = floor*rate/t (its slope t starts to count, its floor stops)
+    and reaches the cap at c = 1/t (its slope stops, 1 counts). Sorting those
+    events gives the sum at every kink; the target lies on one segment.
+    """
+    t = np.asarray(t_negative, dtype=float)
+    lower = floor * rate
+    target = rate * len(t)
+    moving = t[t > 0]
+    at = np.concatenate([lower / moving, 1.0 / moving])
+    d_slope = np.concatenate([moving, -moving])
+    d_const = np.concatenate([np.full(moving.size, -lower), np.ones(moving.size)])
+    order = np.argsort(at, kind="stable")
+    at, d_slope, d_const = at[order], d_slope[order], d_const[order]
+    # Events at the same c apply together: keep the last cumulative value of each run.
+    slope = np.cumsum(d_slope)
+    const = lower * len(t) + np.cumsum(d_const)
+    last_of_run = np.append(at[1:] != at[:-1], True)
+    at, slope, const = at[last_of_run], slope[last_of_run], const[last_of_run]
+    total = const + slope * at
+    i = np.flatnonzero(total <= target)[-1]
+    return float((target - const[i]) / slope[i]) if slope[i] > 0 else float(at[i])
+
+
+def sampling_probability(
+    t: np.ndarray,
+    is_negative: np.ndarray,
+    rate: float,
+    floor: float,
+    budget: str = "paper",
+) -> tuple[np.ndarray, float]:
+    """pi(x) for every row and the scale c with pi = min(1, max(floor*rate, c*t))."""
+    t = np.asarray(t, dtype=float)
+    neg = np.asarray(is_negative, dtype=bool)
+    if budget == "paper":
+        scale = rate / t[neg].mean()
+    elif budget == "exact":
+        scale = exact_scale(t[neg], rate, floor)
+    else:
+        raise ValueError(f"unknown budget {budget!r}; expected one of {BUDGETS}")
+    return np.minimum(1.0, np.maximum(floor * rate, scale * t)), scale
+
+
+def keep(label: np.ndarray, u: np.ndarray, sampling_prob: np.ndarray) -> np.ndarray:
+    """Every positive is kept; a negative is kept iff u < pi."""
+    return (np.asarray(label) == 1) | (np.asarray(u) < np.asarray(sampling_prob))
+
+
+def correct_log_odds(prob: np.ndarray, sampling_prob: np.ndarray) -> np.ndarray:
+    """Population log odds from a sample-scale probability: logit(s) + ln(pi)."""
+    prob = np.asarray(prob, dtype=float)
+    return np.log(prob) - np.log1p(-prob) + np.log(sampling_prob)
