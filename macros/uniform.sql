@@ -15,8 +15,9 @@
 {% macro default__uniform(key, seed, stream) -%}
   {%- set m = 2147483647 -%}
   {%- set c = negsample._uniform_constants(seed, stream) -%}
-  {%- set low = "(((" ~ key ~ ") % " ~ m ~ " + " ~ m ~ ") % " ~ m ~ ")" -%}
-  {%- set high = "((" ~ negsample._exact_div("(" ~ key ~ ") - " ~ low, m) ~ " % " ~ m ~ " + " ~ m ~ ") % " ~ m ~ ")" -%}
+  {%- set k = "cast(" ~ key ~ " as bigint)" -%}
+  {%- set low = "((" ~ k ~ " % " ~ m ~ " + " ~ m ~ ") % " ~ m ~ ")" -%}
+  {%- set high = "((" ~ negsample._exact_div(k ~ " - " ~ low, m) ~ " % " ~ m ~ " + " ~ m ~ ") % " ~ m ~ ")" -%}
   {%- set x1 = "((" ~ low ~ " * 1103515245) % " ~ m ~ " + (" ~ high ~ " * 1664525) % " ~ m ~ " + " ~ c[0] ~ ") % " ~ m -%}
   {%- set x2 = "((" ~ x1 ~ ") * (" ~ x1 ~ ") + " ~ c[1] ~ ") % " ~ m -%}
   {%- set x3 = "((" ~ x2 ~ ") * 48271 + " ~ c[0] ~ ") % " ~ m -%}

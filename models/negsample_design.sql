@@ -10,7 +10,7 @@
 
 with probs as (
     select
-        {{ label }} as label,
+        {{ label }} as label_value,
         sampling_prob,
         is_capped,
         is_floored,
@@ -27,7 +27,7 @@ negatives as (
         sum(case when is_capped then 1 else 0 end) as n_capped,
         sum(case when is_floored then 1 else 0 end) as n_floored
     from probs
-    where label = 0
+    where label_value = 0
 ),
 
 all_rows as (

@@ -11,7 +11,7 @@
 
 with scored as (
     select
-        {{ adapter.quote(cfg.label_column) }} as label,
+        {{ adapter.quote(cfg.label_column) }} as label_value,
         corrected_prob,
         {{ negsample.sigmoid('sample_logit') }} as sample_prob
     from {{ ref('negsample_scored') }}
@@ -21,14 +21,14 @@ binned as (
     select
         'corrected' as score,
         ntile(10) over (order by corrected_prob) as decile,
-        label,
+        label_value,
         corrected_prob as predicted
     from scored
     union all
     select
         'uncorrected' as score,
         ntile(10) over (order by sample_prob) as decile,
-        label,
+        label_value,
         sample_prob as predicted
     from scored
 ),
@@ -39,7 +39,7 @@ deciles as (
         decile,
         count(*) as n_rows,
         avg(predicted) as mean_predicted,
-        avg(cast(label as double)) as observed_rate
+        avg(cast(label_value as double)) as observed_rate
     from binned
     group by score, decile
 )

@@ -22,7 +22,9 @@ scale as (
 drawn as (
     select
         scores.*,
-        {{ negsample.sampling_probability('scores.sampling_score', 'scale.sampling_scale', 'scale.floor_prob') }} as sampling_prob,
+        {{ negsample.sampling_probability(
+            'scores.sampling_score', 'scale.sampling_scale', 'scale.floor_prob'
+        ) }} as sampling_prob,
         scale.sampling_scale * scores.sampling_score >= 1.0 as is_capped,
         scale.sampling_scale * scores.sampling_score < scale.floor_prob as is_floored,
         {{ negsample.uniform('scores.negsample_key', cfg.seed, 'sample') }} as sample_uniform
@@ -32,5 +34,5 @@ drawn as (
 
 select
     drawn.*,
-    ({{ label }} = 1 or sample_uniform < sampling_prob) as is_sampled
+    (drawn.{{ label }} = 1 or drawn.sample_uniform < drawn.sampling_prob) as is_sampled
 from drawn

@@ -14,7 +14,7 @@
 
 with scores as (
     select
-        {{ label }} as label,
+        {{ label }} as label_value,
         sampling_score
     from {{ ref('negsample_pilot_scores') }}
 ),
@@ -22,9 +22,9 @@ with scores as (
 totals as (
     select
         count(*) as n_rows,
-        sum(case when label = 1 then 1 else 0 end) as n_positive,
-        sum(case when label = 0 then 1 else 0 end) as n_negative,
-        avg(case when label = 0 then sampling_score end) as w,
+        sum(case when label_value = 1 then 1 else 0 end) as n_positive,
+        sum(case when label_value = 0 then 1 else 0 end) as n_negative,
+        avg(case when label_value = 0 then sampling_score end) as w,
         {{ cfg.sampling_rate }} as sampling_rate,
         {{ cfg.floor }} * {{ cfg.sampling_rate }} as floor_prob
     from scores
@@ -33,7 +33,7 @@ totals as (
 
 select
     totals.*,
-    sampling_rate / w as sampling_scale
+    totals.sampling_rate / totals.w as sampling_scale
 from totals
 {%- else %}
 ,
@@ -45,14 +45,14 @@ kinks as (
         -totals.floor_prob as constant_change
     from scores
     cross join totals
-    where scores.label = 0 and scores.sampling_score > 0
+    where scores.label_value = 0 and scores.sampling_score > 0
     union all
     select
         1.0 / scores.sampling_score as at_scale,
         -scores.sampling_score as slope_change,
         1.0 as constant_change
     from scores
-    where scores.label = 0 and scores.sampling_score > 0
+    where scores.label_value = 0 and scores.sampling_score > 0
 ),
 
 running as (

@@ -8,13 +8,14 @@ Reference levels follow the pilot's, so both tables read the same way.
 """
 
 import json
+from typing import Any
 
 import pandas as pd
 
 from negsample.fit import design_from_coefficients, fit_logistic, make_design
 
 
-def model(dbt, session):
+def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(materialized="table")
     numeric_json = dbt.config.get("numeric_features")
     categorical_json = dbt.config.get("categorical_features")

@@ -6,14 +6,16 @@ for the full table. Output: one row per (row term, column term) of M^-1.
 """
 
 import json
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from negsample.fit import coefficient_vector, design_from_coefficients, information_inverse
 from negsample.reference import sigmoid
 
 
-def model(dbt, session):
+def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(materialized="table")
     numeric_json = dbt.config.get("numeric_features")
     categorical_json = dbt.config.get("categorical_features")

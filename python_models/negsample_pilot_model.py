@@ -3,15 +3,18 @@
 Every row carries the offset -ln(rho0) of the uniform pilot draw, so the
 coefficients come out on the population scale. Output: the coefficient
 contract (model = 'pilot'). Settings arrive through `config:` in
-models/schema.yml; each is read with a plain `dbt.config.get` statement.
+python_models/schema.yml; each is read with a plain `dbt.config.get` statement.
 """
 
 import json
+from typing import Any
+
+import pandas as pd
 
 from negsample.fit import fit_logistic, make_design
 
 
-def model(dbt, session):
+def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(materialized="table")
     numeric_json = dbt.config.get("numeric_features")
     categorical_json = dbt.config.get("categorical_features")

@@ -1,0 +1,79 @@
+"""Shared fixtures: run dbt against a throwaway DuckDB file and query it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+class DbtRun:
+    """The outcome of one dbt invocation."""
+
+    def __init__(self, proc: subprocess.CompletedProcess[str]) -> None:
+        self.returncode = proc.returncode
+        self.output = proc.stdout + proc.stderr
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def run_dbt(
+    args: list[str],
+    database: Path,
+    variables: dict | None = None,
+    project_dir: Path = PROJECT_DIR,
+    check: bool = True,
+    threads: int = 2,
+) -> DbtRun:
+    """Run ``dbt <args>`` on ``database``, keeping target/ and logs/ beside it."""
+    work = database.parent / f"{database.stem}_dbt"
+    env = {
+        **os.environ,
+        "NEGSAMPLE_DUCKDB_PATH": str(database),
+        "NEGSAMPLE_THREADS": str(threads),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    cmd = [DBT, *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
+    if variables:
+        cmd += ["--vars", json.dumps(variables)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=project_dir)
+    result = DbtRun(proc)
+    if check and not result.ok:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.output[-6000:]}")
+    return result
+
+
+def query(database: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.sql(sql).df()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo pipeline built once with default vars (``dbt build``, data tests included)."""
+    database = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    run_dbt(["build"], database)
+    return database
+
+
+@pytest.fixture()
+def demo_copy(demo_db: Path, tmp_path: Path) -> Iterator[Path]:
+    """A private copy of the demo database that a test may rebuild parts of."""
+    database = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, database)
+    yield database

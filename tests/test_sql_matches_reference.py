@@ -1,0 +1,122 @@
+"""The SQL sampling design equals the NumPy reference (DESIGN section 1), row by row."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from negsample import demo, reference
+from negsample.fit import coefficient_vector, design_from_coefficients
+from tests.conftest import query, run_dbt
+
+pytestmark = pytest.mark.dbt
+
+REDRAW = [
+    "--select",
+    "negsample_pilot_scores",
+    "negsample_sampling_scale",
+    "negsample_sampling_probs",
+]
+
+
+@pytest.fixture(scope="module")
+def modes_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    database = tmp_path_factory.mktemp("modes") / "modes.duckdb"
+    shutil.copy(demo_db, database)
+    return database
+
+
+def information_matrix(table: pd.DataFrame, terms: list) -> np.ndarray:
+    def key(term, level):
+        return (term, None if pd.isna(level) else level)
+
+    index = {t: i for i, t in enumerate(terms)}
+    out = np.full((len(terms), len(terms)), np.nan)
+    for row in table.itertuples():
+        out[index[key(row.row_term, row.row_level)], index[key(row.col_term, row.col_level)]] = (
+            row.value
+        )
+    return out
+
+
+def reference_draw(
+    database: Path, score: str, budget: str, rate: float, floor: float, seed: int
+) -> pd.DataFrame:
+    """Everything DESIGN steps 3-6 say, from the stored pilot and the input rows."""
+    rows = query(database, "select * from negsample_input order by id")
+    pilot = query(database, "select * from negsample_pilot_model")
+    design = design_from_coefficients(pilot, demo.NUMERIC_FEATURES, demo.CATEGORICAL_FEATURES)
+    x = design.matrix(rows)
+    prob = reference.sigmoid(x @ coefficient_vector(pilot, design))
+    inverse = information_matrix(
+        query(database, "select * from negsample_pilot_information"), design.terms()
+    )
+    t = reference.scores(prob, x, score, inverse)
+    label = rows["label"].to_numpy()
+    pi, scale = reference.sampling_probability(t, label == 0, rate, floor, budget)
+    u = reference.uniform(rows["negsample_key"].to_numpy(), seed, "sample")
+    return pd.DataFrame(
+        {
+            "id": rows["id"],
+            "label": label,
+            "pilot_prob": prob,
+            "sampling_score": t,
+            "sampling_prob": pi,
+            "sample_uniform": u,
+            "is_sampled": reference.keep(label, u, pi),
+            "scale": scale,
+        }
+    )
+
+
+def redraw(database: Path, **settings) -> pd.DataFrame:
+    variables = {f"negsample:{k}": v for k, v in settings.items()}
+    run_dbt(["run", *REDRAW], database, variables=variables)
+    return query(database, "select * from negsample_sampling_probs order by id")
+
+
+@pytest.mark.parametrize("budget", ["paper", "exact"])
+@pytest.mark.parametrize("score", ["uniform", "p", "l_optimal", "a_optimal"])
+def test_sql_equals_reference_row_by_row(modes_db, score, budget):
+    sql = redraw(modes_db, score=score, budget=budget)
+    ref = reference_draw(modes_db, score, budget, rate=0.05, floor=0.1, seed=42)
+    np.testing.assert_array_equal(sql["id"], ref["id"])
+    np.testing.assert_allclose(sql["pilot_prob"], ref["pilot_prob"], rtol=1e-10)
+    np.testing.assert_allclose(sql["sampling_score"], ref["sampling_score"], rtol=1e-10)
+    np.testing.assert_allclose(sql["sampling_prob"], ref["sampling_prob"], rtol=1e-9)
+    np.testing.assert_array_equal(sql["sample_uniform"], ref["sample_uniform"])
+    np.testing.assert_array_equal(sql["is_sampled"], ref["is_sampled"])
+    scale = query(modes_db, "select sampling_scale from negsample_sampling_scale")
+    assert scale["sampling_scale"].iloc[0] == pytest.approx(ref["scale"].iloc[0], rel=1e-9)
+    if score == "uniform":
+        assert (sql["sampling_prob"] == 0.05).all()
+
+
+@pytest.mark.parametrize(
+    ("rate", "floor", "what"),
+    [(0.5, 0.1, "capped"), (0.05, 0.9, "floored"), (0.3, 0.6, "both"), (0.05, 0.0, "no floor")],
+)
+def test_exact_budget_hits_the_target_with_many_capped_or_floored(modes_db, rate, floor, what):
+    sql = redraw(modes_db, score="l_optimal", budget="exact", sampling_rate=rate, floor=floor)
+    negatives = sql[sql["label"] == 0]
+    target = rate * len(negatives)
+    assert negatives["sampling_prob"].sum() == pytest.approx(target, rel=1e-6)
+    capped = int(negatives["is_capped"].sum())
+    floored = int(negatives["is_floored"].sum())
+    if what in ("capped", "both"):
+        assert capped > 1000
+    if what in ("floored", "both"):
+        assert floored > 1000
+    ref = reference_draw(modes_db, "l_optimal", "exact", rate, floor, 42)
+    np.testing.assert_allclose(sql["sampling_prob"], ref["sampling_prob"], rtol=1e-9)
+
+
+def test_paper_budget_misses_the_target_when_rows_are_capped(modes_db):
+    """Why `exact` exists: under `paper`, capping loses expected rows."""
+    sql = redraw(modes_db, score="l_optimal", budget="paper", sampling_rate=0.5, floor=0.1)
+    negatives = sql[sql["label"] == 0]
+    assert negatives["sampling_prob"].sum() < 0.97 * 0.5 * len(negatives)

@@ -1,0 +1,119 @@
+"""The seeded uniform: SQL and Python agree to the bit; the draws look independent."""
+
+from __future__ import annotations
+
+import subprocess
+
+import duckdb
+import numpy as np
+import pytest
+from scipy import stats
+
+from negsample import reference
+from tests.conftest import DBT, PROJECT_DIR
+
+
+def compiled_uniform_sql(seed: int, stream: str | int) -> str:
+    inline = f"select k, {{{{ negsample.uniform('k', {seed}, {stream!r}) }}}} as u from keys"
+    proc = subprocess.run(
+        [
+            DBT,
+            "compile",
+            "--quiet",
+            "--inline",
+            inline,
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        check=True,
+    )
+    return proc.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def keys() -> np.ndarray:
+    rng = np.random.default_rng(5)
+    edge = np.array(
+        [
+            0,
+            1,
+            -1,
+            2**31 - 2,
+            2**31 - 1,
+            2**31,
+            -(2**31),
+            2**62,
+            -(2**62),
+            2**63 - 2**32,
+            -(2**63) + 2**32,
+        ],
+        dtype=np.int64,
+    )
+    return np.concatenate(
+        [
+            edge,
+            np.arange(1, 20_001, dtype=np.int64),
+            rng.integers(-(2**62), 2**62, 20_000, dtype=np.int64),
+        ]
+    )
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize(("seed", "stream"), [(42, "pilot"), (42, "sample"), (-7, 3), (10**15, 1)])
+def test_sql_uniform_equals_python_bit_for_bit(keys, seed, stream):
+    sql = compiled_uniform_sql(seed, stream)
+    with duckdb.connect() as con:
+        con.execute("create table keys as select unnest(?::bigint[]) as k", [keys.tolist()])
+        got = con.sql(sql + " order by k").df()
+    order = np.argsort(keys, kind="stable")
+    expected = reference.uniform(keys[order], seed, stream)
+    np.testing.assert_array_equal(got["k"].to_numpy(), keys[order])
+    np.testing.assert_array_equal(got["u"].to_numpy(), expected)
+    assert ((expected >= 0) & (expected < 1)).all()
+
+
+def test_uniform_marginal_is_uniform():
+    u = reference.uniform(np.arange(1, 200_001), 42, "sample")
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+    # The tail matters most: pi can be as small as floor * rho.
+    assert abs((u < 1e-3).mean() - 1e-3) < 4 * np.sqrt(1e-3 / u.size)
+
+
+def _grid_pvalue(a: np.ndarray, b: np.ndarray, bins: int = 20) -> float:
+    counts, _, _ = np.histogram2d(a, b, bins=bins, range=[[0, 1], [0, 1]])
+    return float(stats.chisquare(counts.ravel()).pvalue)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param(lambda k: reference.uniform(k, 42, "pilot"), id="other-stream"),
+        pytest.param(lambda k: reference.uniform(k, 43, "sample"), id="next-seed"),
+        pytest.param(lambda k: reference.uniform(k + 1, 42, "sample"), id="next-key"),
+    ],
+)
+def test_uniform_draws_are_independent(other):
+    k = np.arange(1, 200_001)
+    u = reference.uniform(k, 42, "sample")
+    v = other(k)
+    assert abs(np.corrcoef(u, v)[0, 1]) < 4 / np.sqrt(k.size)
+    assert _grid_pvalue(u, v) > 1e-3
+
+
+def test_affine_mixing_alone_would_fail_the_independence_check():
+    """The check above can fail: a linear congruential map of the key leaves a lattice."""
+    k = np.arange(1, 200_001)
+    m = reference.MODULUS
+    u = (k * 48271 % m) / m
+    v = ((k + 1) * 48271 % m) / m
+    assert _grid_pvalue(u, v) < 1e-6
+
+
+def test_unknown_stream_is_rejected():
+    with pytest.raises(ValueError, match="unknown stream 'pilots'"):
+        reference.uniform(np.arange(3), 1, "pilots")
