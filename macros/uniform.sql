@@ -25,12 +25,23 @@
   (((({{ x4 }}) * 69621) % {{ m }}) / {{ m }}.0)
 {%- endmacro %}
 
-{#- The residues the seed and the stream add to the mixer, computed at compile time. -#}
+{#-
+  The residues the seed and the stream add to the mixer. An integer seed is
+  folded at compile time; a SQL expression (e.g. a replicate's seed column,
+  to draw many samples in one query) is folded in SQL, to the same values.
+-#}
 {% macro _uniform_constants(seed, stream) -%}
   {%- set m = 2147483647 -%}
   {%- set sid = negsample._stream_id(stream) -%}
-  {%- set s = seed | int -%}
-  {{ return([((s % m) * 40692 + sid * 69621 + 12345) % m, ((s % m) * 48271 + sid * 16807 + 67890) % m]) }}
+  {%- if seed is number -%}
+    {%- set s = seed | int -%}
+    {{ return([((s % m) * 40692 + sid * 69621 + 12345) % m, ((s % m) * 48271 + sid * 16807 + 67890) % m]) }}
+  {%- endif -%}
+  {%- set s = "((cast(" ~ seed ~ " as bigint) % " ~ m ~ " + " ~ m ~ ") % " ~ m ~ ")" -%}
+  {{ return([
+    "((" ~ s ~ " * 40692 + " ~ (sid * 69621 + 12345) ~ ") % " ~ m ~ ")",
+    "((" ~ s ~ " * 48271 + " ~ (sid * 16807 + 67890) ~ ") % " ~ m ~ ")",
+  ]) }}
 {%- endmacro %}
 
 {#- Named streams keep the pilot draw and the final draw independent. -#}

@@ -117,3 +117,40 @@ def test_affine_mixing_alone_would_fail_the_independence_check():
 def test_unknown_stream_is_rejected():
     with pytest.raises(ValueError, match="unknown stream 'pilots'"):
         reference.uniform(np.arange(3), 1, "pilots")
+
+
+@pytest.mark.dbt
+def test_seed_given_as_sql_expression_draws_the_same_bits():
+    """Many seeds in one query (one per replicate) give what each seed gives alone."""
+    inline = "select k, s, {{ negsample.uniform('k', 's', 'sample') }} as u from keys"
+    proc = subprocess.run(
+        [
+            DBT,
+            "compile",
+            "--quiet",
+            "--inline",
+            inline,
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        check=True,
+    )
+    seeds = [42, 7, -3, 2**40]
+    keys = np.arange(-500, 500, dtype=np.int64)
+    with duckdb.connect() as con:
+        con.execute(
+            "create table keys as select k, s from unnest(?::bigint[]) a(k), "
+            "unnest(?::bigint[]) b(s)",
+            [keys.tolist(), seeds],
+        )
+        got = con.sql(proc.stdout.strip()).df()
+    for seed in seeds:
+        part = got[got["s"] == seed].sort_values("k")
+        np.testing.assert_array_equal(
+            part["u"], reference.uniform(part["k"].to_numpy(), seed, "sample")
+        )
