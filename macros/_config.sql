@@ -26,6 +26,7 @@
     'budget': budget,
     'seed': var('negsample:seed') | int,
     'pilot_score_column': var('negsample:pilot_score_column'),
+    'recalibrate_intercept': var('negsample:recalibrate_intercept') in [true, 'true', 'True', 1],
   }) }}
 {%- endmacro %}
 

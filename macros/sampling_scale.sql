@@ -9,8 +9,8 @@
   S is continuous, piecewise linear and non-decreasing in c: a row leaves the
   floor at c = floor*rho / t and reaches the cap at c = 1 / t. Sorting every
   kink is exact but costs a sort of 2 * N0 rows, so the solve first brackets
-  c* on a grid of candidates around rho / w (one aggregate pass), takes the
-  state of every row at the bracket's lower end (a second pass), and sorts
+  c* on a grid of candidates around rho / w, takes the state of every row at
+  the bracket's lower end (one aggregate pass), and sorts
   only the kinks inside the bracket. A target outside the grid leaves that
   side of the bracket open, which is still exact, only slower.
 
@@ -20,7 +20,7 @@
 {% macro _sampling_scale(scores, rate, floor, budget, partition_by=[]) -%}
   {%- set by = partition_by | join(', ') -%}
   {%- set sel = (by ~ ',') if by else '' -%}
-  {%- set grid = range(-24, 25) | list -%}
+  {%- set grid = range(-48, 49) | list -%}
 
 with totals as (
     select
@@ -63,34 +63,63 @@ negatives as (
     where s.label_value = 0
 ),
 
-grid_sums as (
-    -- S at paper_scale * 2^(k/4), k = -24..24: a bracket factor of 1.19.
+score_bins as (
+    -- Negatives grouped by score on a log scale (32 bins per e-fold), with
+    -- each bin's least and greatest score: enough to bound S(c) from both
+    -- sides without touching every row once per candidate.
+    select
+        {{ sel }}
+        floor(ln(t) * 32.0) as score_bin,
+        count(*) as n_rows,
+        min(t) as min_t,
+        max(t) as max_t
+    from negatives
+    where t > 0
+    group by {{ sel }} floor(ln(t) * 32.0)
+),
+
+scale_bounds as (
     select
         {{ sel }}
         max(paper_scale) as paper_scale,
-        max(target) as target
-        {%- for k in grid %},
-        sum(least(1.0, greatest(floor_prob, paper_scale * {{ 2 ** (k / 4) }} * t))) as s_{{ loop.index0 }}
-        {%- endfor %}
+        max(floor_prob) as floor_prob,
+        max(target) as target,
+        sum(case when t > 0 then 0 else 1 end) as n_zero
     from negatives
     {% if by %}group by {{ by }}{% endif %}
 ),
 
-grid_points as (
+candidates as (
+    -- paper_scale * 2^(k/8), k = -48..48: bracket steps of 9%.
     {%- for k in grid %}
-    select {{ sel }} paper_scale * {{ 2 ** (k / 4) }} as c, s_{{ loop.index0 }} as s, target
-    from grid_sums
-    {{ 'union all' if not loop.last }}
+    select {{ k }} as k, {{ 2 ** (k / 8) }} as multiplier{{ ' union all' if not loop.last }}
     {%- endfor %}
 ),
 
+grid_points as (
+    -- Lower and upper bounds of S at each candidate: clip(c t) is monotone
+    -- in t, so a bin contributes between n * clip(c min_t) and n * clip(c max_t).
+    select
+        {{ negsample._prefixed('b', partition_by, trailing=',') }}
+        b.paper_scale * g.multiplier as c,
+        max(b.target) as target,
+        max(b.n_zero * b.floor_prob) + sum(s.n_rows * least(1.0, greatest(
+            b.floor_prob, b.paper_scale * g.multiplier * s.min_t))) as budget_low,
+        max(b.n_zero * b.floor_prob) + sum(s.n_rows * least(1.0, greatest(
+            b.floor_prob, b.paper_scale * g.multiplier * s.max_t))) as budget_high
+    from scale_bounds as b
+    cross join candidates as g
+    inner join score_bins as s on {{ negsample._partition_join('b', 's', partition_by) }}
+    group by {{ negsample._prefixed('b', partition_by, trailing=',') }} b.paper_scale * g.multiplier
+),
+
 bracket as (
-    -- lower: the largest candidate still within budget (else 0); upper: the
-    -- smallest beyond it (else none).
+    -- lower: the largest candidate surely within budget (else 0); upper:
+    -- the smallest surely beyond it (else none).
     select
         {{ sel }}
-        coalesce(max(case when s <= target then c end), 0.0) as lower_scale,
-        min(case when s > target then c end) as upper_scale
+        coalesce(max(case when budget_high <= target then c end), 0.0) as lower_scale,
+        min(case when budget_low > target then c end) as upper_scale
     from grid_points
     {% if by %}group by {{ by }}{% endif %}
 ),

@@ -1,29 +1,30 @@
 {{ config(materialized='view') }}
 {#-
   Calibrated scores for every row of the source (DESIGN step 8).
-  corrected_logit = theta^ . x-dot from the final (offset) fit: the population
-  log odds. sample_logit = corrected_logit - ln(pi): what a model trained on
-  the kept rows without the offset reports for that row, so that
+  corrected_logit: the population log odds, theta^ . x-dot from the final
+  (offset) fit, plus the intercept update when `negsample:recalibrate_intercept`
+  is on. sample_logit = corrected_logit - ln(pi): what a model trained on the
+  kept rows without the offset reports for that row, so that
   corrected_logit = sample_logit + ln(sampling_prob) (negsample.correct_log_odds).
 -#}
 {%- set cfg = negsample._config() -%}
-{%- set coefficients = ref('negsample_final_model') -%}
-{%- set design = negsample._design_terms(coefficients) -%}
 
-with probs as (
-    select * from {{ ref('negsample_sampling_probs') }}
+with final_scores as (
+    select * from {{ ref('negsample_final_scores') }}
 ),
 
-final_coefficients as (
-    {{ negsample._pivot_coefficients(coefficients, design.terms, 'final') }}
+intercept_update as (
+    select
+        case when is_applied then intercept_delta else 0.0 end as delta
+    from {{ ref('negsample_intercept_update') }}
 ),
 
 corrected as (
     select
-        probs.*,
-        {{ negsample._linear_predictor(design.terms, 'final_coefficients') }} as corrected_logit
-    from probs
-    cross join final_coefficients
+        final_scores.*,
+        final_scores.final_logit + intercept_update.delta as corrected_logit
+    from final_scores
+    cross join intercept_update
 )
 
 select

@@ -98,9 +98,20 @@ def test_the_same_fit_without_offset_is_badly_miscalibrated(demo_db):
     corrected_ratio = sigmoid(corrected.linear_predictor(full)).mean() / observed
     assert abs(corrected_ratio - 1) < 0.05
     assert naive_ratio > 5, naive_ratio
-    # The package's own final model is the corrected fit.
-    final = query(demo_db, "select avg(corrected_prob) as m from negsample_scored")["m"].iloc[0]
-    assert final / observed == pytest.approx(corrected_ratio, rel=1e-6)
+    # The package's own final model is the corrected fit (before the intercept update).
+    final = query(demo_db, "select mean_prob, observed_rate from negsample_intercept_update")
+    assert final["mean_prob"].iloc[0] / observed == pytest.approx(corrected_ratio, rel=1e-6)
+
+
+def test_intercept_update_closes_the_calibration_gap(demo_db):
+    update = query(demo_db, "select * from negsample_intercept_update").iloc[0]
+    assert update["is_applied"]
+    before = update["mean_prob"] / update["observed_rate"]
+    after = query(demo_db, "select avg(corrected_prob) / avg(label) as r from negsample_scored")
+    assert abs(after["r"].iloc[0] - 1) < 1e-3 < abs(before - 1)
+    gap = query(demo_db, "select avg(s.corrected_logit - f.final_logit) as d from negsample_scored "
+                         "s join negsample_final_scores f using (id)")
+    assert gap["d"].iloc[0] == pytest.approx(update["intercept_delta"], abs=1e-12)
 
 
 def test_kept_negatives_match_the_expected_size(demo_db):

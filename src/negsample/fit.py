@@ -161,20 +161,30 @@ def fit_logistic(
     return Fit(design, estimate, covariance)
 
 
+def information_inverse_matrix(
+    frame: pd.DataFrame,
+    design: Design,
+    prob: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """M^-1 for M = weighted mean of p(1-p) x-dot x-dot^T over ``frame``."""
+    x = design.matrix(frame)
+    h = weights * prob * (1.0 - prob)
+    info = (x * h[:, None]).T @ x / weights.sum()
+    try:
+        return np.linalg.inv(info)
+    except np.linalg.LinAlgError as err:
+        raise FitError("the pilot information matrix is singular; a feature is collinear") from err
+
+
 def information_inverse(
     frame: pd.DataFrame,
     design: Design,
     prob: np.ndarray,
     weights: np.ndarray,
 ) -> pd.DataFrame:
-    """M^-1 for M = weighted mean of p(1-p) x-dot x-dot^T, in the long information contract."""
-    x = design.matrix(frame)
-    h = weights * prob * (1.0 - prob)
-    info = (x * h[:, None]).T @ x / weights.sum()
-    try:
-        inverse = np.linalg.inv(info)
-    except np.linalg.LinAlgError as err:
-        raise FitError("the pilot information matrix is singular; a feature is collinear") from err
+    """M^-1 (see information_inverse_matrix) in the long information contract."""
+    inverse = information_inverse_matrix(frame, design, prob, weights)
     terms = design.terms()
     rows = [
         (rt, rl, ct, cl, float(inverse[i, j]))
