@@ -20,7 +20,7 @@ from matplotlib.image import imread
 from scipy.stats import chi2
 
 from negsample import report
-from tests.conftest import query
+from tests.conftest import PROJECT_DIR, query
 
 pytestmark = pytest.mark.dbt
 
@@ -238,3 +238,11 @@ def test_report_renders_in_headless_chromium(rendered, tmp_path):
     # curve (an embedded image, not text) must have been painted.
     blue = np.array([0x1F, 0x77, 0xB4]) / 255
     assert (np.abs(pixels - blue).max(axis=-1) < 0.1).sum() > 200
+
+
+def test_readme_shows_the_committed_reliability_diagram():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert "](bench/results/demo_reliability.png)" in readme
+    pixels = imread(PROJECT_DIR / "bench" / "results" / "demo_reliability.png")
+    # The size reliability_figure draws at, so the file is that figure.
+    assert pixels.shape[:2] == (560, 640)
