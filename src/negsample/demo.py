@@ -2,12 +2,15 @@
 
 Rows are drawn from a known logistic model (``TRUE_COEFFICIENTS``) so that the
 package's final coefficients can be checked against the truth. The file is
-regenerated bit for bit with ``python -m negsample.demo``.
+regenerated bit for bit with ``python -m negsample.demo``. Demo data of any
+size, written in chunks to Parquet, comes from ``negsample simulate``
+(:func:`write_parquet`), which draws from the same generator.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,10 @@ import pandas as pd
 
 DEMO_ROWS = 50_000
 DEMO_SEED = 20211026
+# Rows drawn per chunk by generate_chunks: small enough that a chunk (about
+# 60 MB as a DataFrame) never strains memory, large enough that NumPy's
+# per-call overhead is negligible.
+CHUNK_ROWS = 1_000_000
 CHANNEL_LEVELS = ("web", "app", "store", "partner")
 CHANNEL_SHARES = (0.5, 0.3, 0.15, 0.05)
 
@@ -42,28 +49,102 @@ def true_logit(frame: pd.DataFrame) -> np.ndarray:
         eta = eta + TRUE_COEFFICIENTS[(name, None)] * frame[name].to_numpy(dtype=float)
     for (term, level), coef in TRUE_COEFFICIENTS.items():
         if term in CATEGORICAL_FEATURES:
-            eta = eta + coef * (frame[term].to_numpy() == level)
+            # Series comparison, not to_numpy(): on a categorical column it
+            # compares integer codes instead of a million Python strings.
+            eta = eta + coef * (frame[term] == level).to_numpy()
     return eta
+
+
+def _draw(rng: np.random.Generator, first_id: int, rows: int) -> pd.DataFrame:
+    """Draw ``rows`` demo rows with ids from ``first_id``; ``channel`` is categorical."""
+    features = {
+        "id": np.arange(first_id, first_id + rows, dtype=np.int64),
+        # Rounded before the label is drawn, so the file holds the exact
+        # covariates the label depends on.
+        "tenure_months": np.round(rng.gamma(2.0, 18.0, rows), 1),
+        "balance": np.round(rng.lognormal(8.0, 0.6, rows), 2),
+        "is_mobile": rng.binomial(1, 0.4, rows).astype(np.int64),
+        "sessions_30d": rng.poisson(6.0, rows).astype(np.int64),
+        # Drawing level indices consumes the generator exactly as drawing
+        # from the array of level strings does, and stays cheap at any size.
+        "channel": pd.Categorical.from_codes(
+            rng.choice(len(CHANNEL_LEVELS), rows, p=CHANNEL_SHARES),
+            categories=list(CHANNEL_LEVELS),
+        ),
+    }
+    frame = pd.DataFrame(features)
+    prob = 1.0 / (1.0 + np.exp(-true_logit(frame)))
+    frame.insert(1, "label", (rng.random(rows) < prob).astype(np.int64))
+    return frame
+
+
+def generate_chunks(
+    rows: int, seed: int = DEMO_SEED, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Draw the demo table chunk by chunk (ids 1..rows), one generator for all chunks.
+
+    The rows depend on ``seed`` and ``chunk_rows``; with ``rows <= chunk_rows``
+    there is one chunk, identical to :func:`generate`.
+    """
+    if rows < 0 or chunk_rows < 1:
+        raise ValueError(f"need rows >= 0 and chunk_rows >= 1, got {rows} and {chunk_rows}")
+    rng = np.random.default_rng(seed)
+    for first in range(0, rows, chunk_rows):
+        yield _draw(rng, first + 1, min(chunk_rows, rows - first))
 
 
 def generate(rows: int = DEMO_ROWS, seed: int = DEMO_SEED) -> pd.DataFrame:
     """Draw the demo table: ids 1..rows, four numeric features, one categorical."""
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "id": np.arange(1, rows + 1, dtype=np.int64),
-            # Rounded before the label is drawn, so the CSV holds the exact
-            # covariates the label depends on.
-            "tenure_months": np.round(rng.gamma(2.0, 18.0, rows), 1),
-            "balance": np.round(rng.lognormal(8.0, 0.6, rows), 2),
-            "is_mobile": rng.binomial(1, 0.4, rows).astype(np.int64),
-            "sessions_30d": rng.poisson(6.0, rows).astype(np.int64),
-            "channel": rng.choice(np.array(CHANNEL_LEVELS), rows, p=CHANNEL_SHARES),
-        }
-    )
-    prob = 1.0 / (1.0 + np.exp(-true_logit(frame)))
-    frame.insert(1, "label", (rng.random(rows) < prob).astype(np.int64))
+    frame = _draw(np.random.default_rng(seed), 1, rows)
+    frame["channel"] = frame["channel"].astype(str)
     return frame
+
+
+def write_parquet(
+    path: Path,
+    rows: int,
+    seed: int = DEMO_SEED,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: bool = True,
+) -> tuple[int, int]:
+    """Write ``rows`` demo rows to a Parquet file a chunk at a time; return (rows, positives).
+
+    Only one chunk is in memory at a time, so the size of the file is limited
+    by the disk, not the memory. Each chunk becomes one row group.
+    """
+    # Imported here so that the dbt Python models, which import this module's
+    # neighbours, do not need pyarrow or tqdm.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from tqdm import tqdm
+
+    positives = 0
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("label", pa.int64()),
+            ("tenure_months", pa.float64()),
+            ("balance", pa.float64()),
+            ("is_mobile", pa.int64()),
+            ("sessions_30d", pa.int64()),
+            ("channel", pa.dictionary(pa.int8(), pa.string())),
+        ]
+    )
+    with (
+        pq.ParquetWriter(str(path), schema) as writer,
+        tqdm(
+            total=rows,
+            unit="rows",
+            unit_scale=True,
+            desc=f"simulate {path.name}",
+            disable=not progress,
+        ) as bar,
+    ):
+        for chunk in generate_chunks(rows, seed, chunk_rows):
+            writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+            positives += int(chunk["label"].sum())
+            bar.update(len(chunk))
+    return rows, positives
 
 
 def write_csv(path: Path, rows: int = DEMO_ROWS, seed: int = DEMO_SEED) -> pd.DataFrame:

@@ -1,0 +1,93 @@
+"""The ``negsample`` command: ``negsample report`` and ``negsample simulate``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from negsample import demo
+
+
+def _positive_int(text: str) -> int:
+    # int() accepts 300_000_000; a float spelling such as 3e8 is accepted when exact.
+    try:
+        value = int(text)
+    except ValueError:
+        number = float(text)
+        if not number.is_integer():
+            raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
+        value = int(number)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="negsample",
+        description="Diagnostics report and demo data for the negsample dbt package.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    report = commands.add_parser(
+        "report",
+        help="write an HTML report of the diagnostics tables",
+        description="Read the tables `dbt build` wrote to a DuckDB file and write "
+        "DIR/report.html, self-contained (figures embedded as PNG).",
+    )
+    report.add_argument("--database", type=Path, required=True, help="DuckDB file dbt built")
+    report.add_argument("--out", type=Path, required=True, help="directory for report.html")
+    report.add_argument("--schema", default="main", help="schema of the tables (default: main)")
+    report.add_argument(
+        "--save-figures",
+        action="store_true",
+        help="also write each figure as DIR/<name>.png",
+    )
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="write demo data of any size to Parquet",
+        description="Draw rows from the demo's known logistic model "
+        "(negsample.demo.TRUE_COEFFICIENTS) and write them to Parquet in chunks, "
+        "so any number of rows fits in memory. With --rows up to --chunk-rows "
+        "the rows are those of the demo seed's generator for the same --seed.",
+    )
+    simulate.add_argument("--rows", type=_positive_int, required=True, help="rows to write")
+    simulate.add_argument("--out", type=Path, required=True, help="Parquet file to write")
+    simulate.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="generator seed")
+    simulate.add_argument(
+        "--chunk-rows",
+        type=_positive_int,
+        default=demo.CHUNK_ROWS,
+        help=f"rows per chunk and Parquet row group (default {demo.CHUNK_ROWS:_})",
+    )
+    simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``negsample`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "report":
+        # Imported here so that `negsample simulate` does not pay for matplotlib.
+        from negsample.report import write_report
+
+        try:
+            path = write_report(args.database, args.out, args.schema, args.save_figures)
+        except (FileNotFoundError, LookupError) as err:
+            print(f"negsample report: {err}", file=sys.stderr)
+            return 1
+        print(f"wrote {path}")
+        return 0
+    if args.out.parent and not args.out.parent.exists():
+        args.out.parent.mkdir(parents=True)
+    rows, positives = demo.write_parquet(
+        args.out, args.rows, args.seed, args.chunk_rows, progress=not args.quiet
+    )
+    print(f"wrote {rows:,} rows, {positives:,} positive, to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The diagnostics models against NumPy/SciPy recomputations from the tables they read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import rankdata
+
+from negsample import demo
+from tests.conftest import query, run_dbt
+
+pytestmark = pytest.mark.dbt
+
+EPS = 1e-15
+
+
+def reference_auc(label: np.ndarray, predicted: np.ndarray) -> float:
+    """Mann-Whitney AUC with average ranks for ties."""
+    ranks = rankdata(predicted, method="average")
+    n1 = int(label.sum())
+    n0 = len(label) - n1
+    return (ranks[label == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def reference_log_loss(label: np.ndarray, predicted: np.ndarray) -> float:
+    p = np.clip(predicted, EPS, 1 - EPS)
+    return float(-np.mean(label * np.log(p) + (1 - label) * np.log(1 - p)))
+
+
+def check_fit_table(database) -> None:
+    scored = query(database, "select label, pilot_prob, corrected_prob from negsample_scored")
+    fit = query(database, "select * from negsample_diagnostics_fit").set_index("model")
+    assert sorted(fit.index) == ["final", "pilot"]
+    label = scored["label"].to_numpy()
+    for model, column in (("pilot", "pilot_prob"), ("final", "corrected_prob")):
+        predicted = scored[column].to_numpy()
+        row = fit.loc[model]
+        assert row["n_rows"] == len(scored)
+        assert row["n_positive"] == label.sum()
+        assert row["auc"] == pytest.approx(reference_auc(label, predicted), rel=1e-12)
+        assert row["log_loss"] == pytest.approx(reference_log_loss(label, predicted), rel=1e-10)
+        assert row["mean_predicted"] == pytest.approx(predicted.mean(), rel=1e-12)
+        assert row["observed_rate"] == pytest.approx(label.mean(), rel=1e-12)
+
+
+def test_fit_log_loss_and_auc_match_the_reference(demo_db):
+    check_fit_table(demo_db)
+    fit = query(demo_db, "select * from negsample_diagnostics_fit").set_index("model")
+    # The demo's features carry real signal and the corrected score is
+    # calibrated: AUC well above chance, log loss below the constant model's.
+    rate = fit.loc["final", "observed_rate"]
+    constant = -(rate * np.log(rate) + (1 - rate) * np.log(1 - rate))
+    for model in ("pilot", "final"):
+        assert 0.65 < fit.loc[model, "auc"] < 0.9
+        assert fit.loc[model, "log_loss"] < constant
+
+
+def test_fit_auc_gives_ties_their_average_rank(tmp_path):
+    # With only discrete features the scores take a few hundred values over
+    # 50,000 rows, so ties decide the AUC: first-rank or row-order ranking
+    # would be off by far more than the tolerance.
+    database = tmp_path / "ties.duckdb"
+    run_dbt(
+        ["build", "--select", "+negsample_diagnostics_fit"],
+        database,
+        variables={"negsample:numeric_features": ["is_mobile", "sessions_30d"]},
+    )
+    scored = query(database, "select label, pilot_prob, corrected_prob from negsample_scored")
+    assert scored["corrected_prob"].nunique() < len(scored) / 50
+    check_fit_table(database)
+    label = scored["label"].to_numpy()
+    predicted = scored["corrected_prob"].to_numpy()
+    first_rank = rankdata(predicted, method="min")
+    n1 = label.sum()
+    naive = (first_rank[label == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * (len(label) - n1))
+    assert abs(naive - reference_auc(label, predicted)) > 1e-3
+
+
+def test_sample_size_checks_match_the_design_and_the_sample(demo_db):
+    size = query(demo_db, "select * from negsample_diagnostics_sample_size")
+    assert len(size) == 1
+    size = size.iloc[0]
+    design = query(demo_db, "select * from negsample_design").iloc[0]
+    for column in [
+        "n_rows",
+        "n_positive",
+        "n_negative",
+        "expected_negatives",
+        "kept_negatives",
+        "kept_negatives_z",
+        "n_capped",
+        "n_floored",
+        "kept_rows",
+        "floor_prob",
+        "sampling_rate",
+    ]:
+        assert size[column] == pytest.approx(design[column], rel=1e-12), column
+    sd = np.sqrt(design["kept_negatives_variance"])
+    assert size["kept_negatives_sd"] == pytest.approx(sd, rel=1e-12)
+    assert size["expected_negatives_lower"] == pytest.approx(
+        design["expected_negatives"] - 1.959963984540054 * sd, rel=1e-12
+    )
+    weights = query(demo_db, "select ipw_weight from negsample_sample")["ipw_weight"].to_numpy()
+    kish = weights.sum() ** 2 / (weights**2).sum()
+    assert size["ipw_effective_sample_size"] == pytest.approx(kish, rel=1e-10)
+    assert size["ipw_effective_fraction"] == pytest.approx(kish / len(weights), rel=1e-10)
+    # Weights differ (pi is not uniform), so weighting costs effective rows.
+    assert size["ipw_effective_sample_size"] < 0.9 * len(weights)
+    # The IPW weights sum to an unbiased estimate of the source's size.
+    assert size["ipw_weight_sum"] == pytest.approx(design["n_rows"], rel=0.05)
+
+
+def test_sampling_prob_histogram_counts_every_negative_in_its_log_bin(demo_db):
+    hist = query(demo_db, "select * from negsample_diagnostics_sampling_probs order by bin")
+    negatives = query(
+        demo_db, "select sampling_prob, is_sampled from negsample_sampling_probs where label = 0"
+    )
+    pi = negatives["sampling_prob"].to_numpy()
+    ln_lowest = np.log(pi.min())
+    position = (np.log(pi) - ln_lowest) / -ln_lowest
+    bins = np.minimum(30, 1 + np.floor(30 * position)).astype(int)
+    counts = np.bincount(bins, minlength=31)
+    kept = np.bincount(bins, weights=negatives["is_sampled"].to_numpy(dtype=float), minlength=31)
+    assert list(hist["bin"]) == [b for b in range(1, 31) if counts[b] > 0]
+    np.testing.assert_array_equal(hist["n_negatives"], counts[hist["bin"]])
+    np.testing.assert_array_equal(hist["n_kept"], kept[hist["bin"]])
+    assert hist["bin_lower"].iloc[0] == pytest.approx(pi.min(), rel=1e-12)
+    assert hist["bin_upper"].iloc[-1] == pytest.approx(1.0, rel=1e-12)
+    assert (hist["mean_sampling_prob"] >= hist["bin_lower"] * (1 - 1e-12)).all()
+    assert (hist["mean_sampling_prob"] <= hist["bin_upper"] * (1 + 1e-12)).all()
+    design = query(demo_db, "select * from negsample_design").iloc[0]
+    assert hist["n_kept"].sum() == design["kept_negatives"]
+    # The floor binds in the demo: the lowest bin starts at floor * rho.
+    assert design["n_floored"] > 0
+    assert hist["bin_lower"].iloc[0] == pytest.approx(design["floor_prob"], rel=1e-12)
+
+
+def test_coefficient_table_puts_pilot_final_and_ipw_side_by_side(demo_db):
+    wide = query(demo_db, "select * from negsample_diagnostics_coefficients")
+    long = query(demo_db, "select * from negsample_coefficients")
+    assert len(wide) == len(long) / 3
+    for model in ("pilot", "final", "ipw"):
+        part = long[long["model"] == model]
+        merged = wide.merge(part, on=["term", "level"], how="outer", validate="one_to_one")
+        assert len(merged) == len(wide)
+        np.testing.assert_array_equal(merged[f"{model}_estimate"], merged["estimate"])
+        np.testing.assert_array_equal(merged[f"{model}_std_error"], merged["std_error"])
+    order = ["intercept", *demo.NUMERIC_FEATURES, *demo.CATEGORICAL_FEATURES]
+    assert [order[i] for i in wide["term_index"]] == list(wide["term"])
+    free = wide[~wide["is_reference"]]
+    np.testing.assert_allclose(
+        free["ipw_to_final_se_ratio"], free["ipw_std_error"] / free["final_std_error"]
+    )
+    np.testing.assert_allclose(
+        free["final_minus_pilot"], free["final_estimate"] - free["pilot_estimate"]
+    )
