@@ -3,8 +3,8 @@
   Integer ids are used as they are; any other id is hashed with md5 (first 60
   bits), which every engine computes the same way.
 -#}
-{% macro _row_key(id_column, relation) -%}
-  {%- set id_sql = adapter.quote(id_column) -%}
+{% macro _row_key(id_column, relation, alias=none) -%}
+  {%- set id_sql = ((alias ~ '.') if alias else '') ~ adapter.quote(id_column) -%}
   {%- set ns = namespace(is_integer=true) -%}
   {%- if execute -%}
     {%- for col in adapter.get_columns_in_relation(relation) -%}

@@ -15,7 +15,8 @@ with probs as (
         is_capped,
         is_floored,
         is_sampled,
-        n_unseen_levels
+        n_unseen_levels,
+        negsample_imputed
     from {{ ref('negsample_sampling_probs') }}
 ),
 
@@ -33,7 +34,8 @@ negatives as (
 all_rows as (
     select
         sum(case when is_sampled then 1 else 0 end) as kept_rows,
-        sum(case when n_unseen_levels > 0 then 1 else 0 end) as n_unseen_level_rows
+        sum(case when n_unseen_levels > 0 then 1 else 0 end) as n_unseen_level_rows,
+        sum(negsample_imputed) as n_imputed_values
     from probs
 ),
 
@@ -61,6 +63,7 @@ select
     negatives.n_capped,
     negatives.n_floored,
     all_rows.n_unseen_level_rows,
+    all_rows.n_imputed_values,
     pilot.pilot_rows,
     pilot.pilot_sampling_rate,
     {{ cfg.pilot_ratio }} as pilot_ratio,

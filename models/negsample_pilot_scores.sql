@@ -59,6 +59,7 @@ select
     {{ adapter.quote(name) }},
     {%- endfor %}
     negsample_key,
+    negsample_imputed,
     pilot_logit,
     pilot_prob,
     n_unseen_levels,

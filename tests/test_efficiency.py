@@ -25,8 +25,9 @@ RATE = 0.005
 
 def default_setting() -> efficiency.Setting:
     project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
-    return efficiency.Setting(project["negsample:score"], float(project["negsample:floor"]),
-                              project["negsample:budget"])
+    return efficiency.Setting(
+        project["negsample:score"], float(project["negsample:floor"]), project["negsample:budget"]
+    )
 
 
 @pytest.fixture(scope="module")

@@ -109,8 +109,11 @@ def test_intercept_update_closes_the_calibration_gap(demo_db):
     before = update["mean_prob"] / update["observed_rate"]
     after = query(demo_db, "select avg(corrected_prob) / avg(label) as r from negsample_scored")
     assert abs(after["r"].iloc[0] - 1) < 1e-3 < abs(before - 1)
-    gap = query(demo_db, "select avg(s.corrected_logit - f.final_logit) as d from negsample_scored "
-                         "s join negsample_final_scores f using (id)")
+    gap = query(
+        demo_db,
+        "select avg(s.corrected_logit - f.final_logit) as d from negsample_scored "
+        "s join negsample_final_scores f using (id)",
+    )
     assert gap["d"].iloc[0] == pytest.approx(update["intercept_delta"], abs=1e-12)
 
 

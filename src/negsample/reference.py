@@ -16,6 +16,9 @@ import numpy as np
 MODULUS = 2_147_483_647
 STREAMS = {"pilot": 1, "sample": 2}
 SCORE_MODES = ("uniform", "p", "l_optimal", "a_optimal")
+# The least sampling probability recorded: keeps -ln(pi) finite when the floor
+# is 0 and a score underflows to 0.
+SMALLEST_PROB = 1e-300
 BUDGETS = ("paper", "exact")
 
 
@@ -130,7 +133,12 @@ def sampling_probability(
         scale = exact_scale(t[neg], rate, floor)
     else:
         raise ValueError(f"unknown budget {budget!r}; expected one of {BUDGETS}")
-    return np.minimum(1.0, np.maximum(floor * rate, scale * t)), scale
+    return np.minimum(
+        1.0,
+        np.maximum.reduce(
+            [np.full_like(t, floor * rate), scale * t, np.full_like(t, SMALLEST_PROB)]
+        ),
+    ), scale
 
 
 def keep(label: np.ndarray, u: np.ndarray, sampling_prob: np.ndarray) -> np.ndarray:

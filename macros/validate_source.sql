@@ -1,0 +1,103 @@
+{#-
+  Checks the source before anything is built from it, and stops the run with
+  one message that lists every problem, naming the var, column and values at
+  fault. Called at the top of negsample_input, the first model of the DAG, so
+  a failure skips every downstream model: the tables and views already built
+  stay as they were and BI tools keep serving the last good scores.
+
+  Two steps: the columns (do they exist, are numeric features numeric), from
+  the relation's metadata; then one aggregate pass over the rows (labels,
+  ids, NULLs, infinities, class counts, levels per categorical feature).
+-#}
+{% macro _validate_source(relation, cfg) -%}
+  {%- if not execute -%}{{ return(none) }}{%- endif -%}
+  {%- set columns = adapter.get_columns_in_relation(relation) -%}
+  {%- set by_name = {} -%}
+  {%- for col in columns -%}{%- do by_name.update({col.name | lower: col}) -%}{%- endfor -%}
+  {%- set available = columns | map(attribute='name') | join(', ') -%}
+  {%- set roles = [('negsample:id_column', cfg.id_column), ('negsample:label_column', cfg.label_column)] -%}
+  {%- for name in cfg.numeric_features %}{% do roles.append(('negsample:numeric_features', name)) %}{% endfor -%}
+  {%- for name in cfg.categorical_features %}{% do roles.append(('negsample:categorical_features', name)) %}{% endfor -%}
+  {%- for var_name, column in roles -%}
+    {%- if (column | lower) not in by_name -%}
+      {{ negsample._fail("column '" ~ column ~ "' (var '" ~ var_name ~ "') does not exist in " ~ relation ~ "; its columns are: " ~ available) }}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- for var_name, column in roles if var_name in ['negsample:numeric_features', 'negsample:label_column'] -%}
+    {%- set col = by_name[column | lower] -%}
+    {%- set type_name = col.dtype | lower -%}
+    {%- if not (col.is_numeric() or col.is_float() or col.is_integer() or type_name.startswith('bool')) -%}
+      {{ negsample._fail("column '" ~ column ~ "' (var '" ~ var_name ~ "') has type " ~ col.dtype ~ ", not a number" ~ ("; list it in negsample:categorical_features instead" if var_name == 'negsample:numeric_features' else "")) }}
+    {%- endif -%}
+  {%- endfor -%}
+
+  {%- set id = adapter.quote(cfg.id_column) -%}
+  {%- set label = "cast(" ~ adapter.quote(cfg.label_column) ~ " as double)" -%}
+  {%- set finite = 1.7976931348623157e308 -%}
+  {%- set check_query -%}
+    select
+        count(*) as n_rows,
+        sum(case when {{ label }} is null then 1 else 0 end) as null_labels,
+        sum(case when {{ label }} not in (0, 1) then 1 else 0 end) as bad_labels,
+        min(case when {{ label }} not in (0, 1) then {{ label }} end) as bad_label_low,
+        max(case when {{ label }} not in (0, 1) then {{ label }} end) as bad_label_high,
+        sum(case when {{ label }} = 1 then 1 else 0 end) as n_positive,
+        sum(case when {{ label }} = 0 then 1 else 0 end) as n_negative,
+        sum(case when {{ id }} is null then 1 else 0 end) as null_ids,
+        count({{ id }}) - count(distinct {{ id }}) as duplicate_ids
+        {%- for name in cfg.numeric_features %}
+        {%- set x = "cast(" ~ adapter.quote(name) ~ " as double)" %},
+        sum(case when {{ x }} is null then 1 else 0 end) as nulls_{{ loop.index0 }},
+        sum(case when {{ x }} > {{ finite }} or {{ x }} < -{{ finite }} or not ({{ x }} = {{ x }}) then 1 else 0 end) as nonfinite_{{ loop.index0 }}
+        {%- endfor %}
+        {%- for name in cfg.categorical_features %},
+        count(distinct cast({{ adapter.quote(name) }} as {{ dbt.type_string() }})) as levels_{{ loop.index0 }}
+        {%- endfor %}
+    from {{ relation }}
+  {%- endset -%}
+  {%- set row = run_query(check_query).rows[0] -%}
+  {%- set problems = [] -%}
+  {%- set label_name = "label column '" ~ cfg.label_column ~ "' (var 'negsample:label_column')" -%}
+  {%- set id_name = "id column '" ~ cfg.id_column ~ "' (var 'negsample:id_column')" -%}
+  {%- if row['null_labels'] > 0 -%}
+    {%- do problems.append(label_name ~ " is NULL in " ~ row['null_labels'] ~ " rows") -%}
+  {%- endif -%}
+  {%- if row['bad_labels'] > 0 -%}
+    {%- do problems.append(label_name ~ " holds values other than 0 and 1 in " ~ row['bad_labels'] ~ " rows (from " ~ row['bad_label_low'] ~ " to " ~ row['bad_label_high'] ~ ")") -%}
+  {%- endif -%}
+  {%- if row['null_ids'] > 0 -%}
+    {%- do problems.append(id_name ~ " is NULL in " ~ row['null_ids'] ~ " rows") -%}
+  {%- endif -%}
+  {%- if row['duplicate_ids'] > 0 -%}
+    {%- do problems.append(id_name ~ " repeats: " ~ row['duplicate_ids'] ~ " rows share an id with another row") -%}
+  {%- endif -%}
+  {%- if row['n_positive'] == 0 -%}
+    {%- do problems.append(label_name ~ " has no positives (label 1) among " ~ row['n_rows'] ~ " rows") -%}
+  {%- endif -%}
+  {%- if row['n_negative'] == 0 -%}
+    {%- do problems.append(label_name ~ " has no negatives (label 0) among " ~ row['n_rows'] ~ " rows") -%}
+  {%- endif -%}
+  {%- set ns = namespace(terms=1 + (cfg.numeric_features | length)) -%}
+  {%- for name in cfg.numeric_features -%}
+    {%- set nulls = row['nulls_' ~ loop.index0] -%}
+    {%- if nulls > 0 and cfg.null_features == 'error' -%}
+      {%- do problems.append("numeric feature '" ~ name ~ "' is NULL in " ~ nulls ~ " rows (set var 'negsample:null_features' to impute_mean to fill them with the column mean)") -%}
+    {%- endif -%}
+    {%- if row['nonfinite_' ~ loop.index0] > 0 -%}
+      {%- do problems.append("numeric feature '" ~ name ~ "' is infinite or NaN in " ~ row['nonfinite_' ~ loop.index0] ~ " rows") -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- for name in cfg.categorical_features -%}
+    {%- set levels = row['levels_' ~ loop.index0] -%}
+    {%- set ns.terms = ns.terms + [levels - 1, 0] | max -%}
+    {%- if levels > cfg.max_levels -%}
+      {%- do problems.append("categorical feature '" ~ name ~ "' has " ~ levels ~ " levels, more than var 'negsample:max_levels' (" ~ cfg.max_levels ~ ") allows") -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if row['n_positive'] > 0 and row['n_positive'] < ns.terms -%}
+    {%- do problems.append(label_name ~ " has " ~ row['n_positive'] ~ " positives, fewer than the " ~ ns.terms ~ " coefficients to fit (features + 1)") -%}
+  {%- endif -%}
+  {%- if problems | length > 0 -%}
+    {{ negsample._fail("the source " ~ relation ~ " (var 'negsample:source') failed its checks; nothing was rebuilt:\n  - " ~ problems | join("\n  - ")) }}
+  {%- endif -%}
+{%- endmacro %}
