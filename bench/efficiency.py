@@ -459,24 +459,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int)
     parser.add_argument("--designs", default="normal,lognormal,t3")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="only re-render the table and plot from the per-design files in --out",
+    )
     args = parser.parse_args(argv)
     replicates = args.replicates or (10 if args.quick else 100)
     rows = args.rows or (100_000 if args.quick else 500_000)
     rates = (0.005, 0.02) if args.quick else RATES
-    sql = compile_templates()
-    log: list[str] = []
-    raws, extras, traces = [], [], {}
-    for design in args.designs.split(","):
-        raw, extra, trace = run_design(design, rows, replicates, rates, sql, log)
-        raws.append(raw)
-        extras.append(extra)
-        traces[design] = trace
+    suffix = "_quick" if args.quick else ""
+    raw_dir = args.out / f"efficiency{suffix}_designs"
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    if not args.render_only:
+        sql = compile_templates()
+        for design in args.designs.split(","):
+            log: list[str] = []
+            raw, extra, trace = run_design(design, rows, replicates, rates, sql, log)
+            # Each design is saved as soon as it is done, so designs can run in
+            # separate processes and a long run keeps what it finished.
+            raw.to_csv(raw_dir / f"{design}_raw.csv", index=False)
+            extra.assign(trace_full=trace, seconds=log[0]).to_csv(
+                raw_dir / f"{design}_extra.csv", index=False
+            )
+    raws, extras = [], []
+    for path in sorted(raw_dir.glob("*_raw.csv")):
+        design = path.name.removesuffix("_raw.csv")
+        raws.append(pd.read_csv(path))
+        extras.append(pd.read_csv(raw_dir / f"{design}_extra.csv"))
     raw = pd.concat(raws, ignore_index=True)
     extra = pd.concat(extras, ignore_index=True)
+    traces = extra.groupby("design")["trace_full"].first().to_dict()
+    log = [f"{s}" for s in extra.groupby("design")["seconds"].first()]
     summary = pd.concat(
         [
             extra[extra["setting"] == "full data"].drop(
-                columns=["lcl_minus_ipw", "se"], errors="ignore"
+                columns=["lcl_minus_ipw", "se", "trace_full", "seconds"], errors="ignore"
             ),
             summarise(raw, traces),
         ],
@@ -485,10 +503,8 @@ def main(argv: list[str] | None = None) -> int:
     gaps = extra[extra["setting"] != "full data"][
         ["design", "rate", "setting", "lcl_minus_ipw", "se"]
     ]
-    args.out.mkdir(parents=True, exist_ok=True)
-    suffix = "_quick" if args.quick else ""
     summary.to_csv(args.out / f"efficiency{suffix}.csv", index=False)
-    report = render(summary, gaps, rows, replicates, log)
+    report = render(summary, gaps, rows, int(raw["replicate"].nunique()), log)
     (args.out / f"efficiency{suffix}.md").write_text(report)
     plot(summary, args.out / f"efficiency{suffix}.png")
     print(report)

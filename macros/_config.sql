@@ -80,6 +80,7 @@
     'recalibrate_intercept': var('negsample:recalibrate_intercept') in [true, 'true', 'True', 1],
     'max_levels': max_levels | int,
     'null_features': null_policy,
+    'freeze_design': var('negsample:freeze_design') in [true, 'true', 'True', 1],
   }) }}
 {%- endmacro %}
 
@@ -111,4 +112,45 @@
 {#- A SQL string literal with its quotes doubled. -#}
 {% macro _string_literal(value) -%}
   '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+{#-
+  The vars that define a sampling design, as "name=value; ..." text. A frozen
+  design (negsample:freeze_design) stores it, and a later run with other
+  values stops and asks for a full refresh.
+-#}
+{% macro _design_key(cfg) -%}
+  {%- set parts = [] -%}
+  {%- for name in ['source', 'id_column', 'label_column', 'numeric_features', 'categorical_features',
+                   'sampling_rate', 'pilot_ratio', 'score', 'floor', 'budget', 'seed',
+                   'pilot_score_column', 'null_features'] -%}
+    {%- set value = cfg[name] -%}
+    {%- do parts.append(name ~ '=' ~ (value | join(',') if value is iterable and value is not string else value)) -%}
+  {%- endfor -%}
+  {{ return(parts | join('; ')) }}
+{%- endmacro %}
+
+{#-
+  Under a frozen design, stop before anything is rebuilt when the vars no
+  longer match the stored design (unless this is a full refresh).
+-#}
+{% macro _check_frozen_design(cfg) -%}
+  {%- if not execute or not cfg.freeze_design or flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
+  {%- set stored = adapter.get_relation(database=this.database, schema=this.schema, identifier='negsample_sampling_scale') -%}
+  {%- if stored is none -%}{{ return(none) }}{%- endif -%}
+  {%- set names = adapter.get_columns_in_relation(stored) | map(attribute='name') | map('lower') | list -%}
+  {%- if 'design_key' not in names -%}{{ return(none) }}{%- endif -%}
+  {%- set old_key = run_query('select max(design_key) from ' ~ stored).rows[0][0] -%}
+  {%- set new_key = negsample._design_key(cfg) -%}
+  {%- if old_key != new_key -%}
+    {%- set old_parts = old_key.split('; ') -%}
+    {%- set changed = [] -%}
+    {%- for part in new_key.split('; ') if part not in old_parts -%}
+      {%- set name = part.split('=')[0] -%}
+      {%- set before = [] -%}
+      {%- for old in old_parts if old.startswith(name ~ '=') -%}{%- do before.append(old) -%}{%- endfor -%}
+      {%- do changed.append(name ~ ': ' ~ ((before[0].split('=', 1)[1]) if before else '?') ~ ' -> ' ~ part.split('=', 1)[1]) -%}
+    {%- endfor -%}
+    {{ negsample._fail("the design was frozen (var 'negsample:freeze_design') with other vars (" ~ changed | join('; ') ~ "); run `dbt build --full-refresh` to re-estimate it, or set the vars back") }}
+  {%- endif -%}
 {%- endmacro %}

@@ -12,6 +12,7 @@
 {%- set cfg = negsample._config() -%}
 {%- set source_relation = ref(cfg.source) -%}
 {%- do negsample._validate_source(source_relation, cfg) -%}
+{%- do negsample._check_frozen_design(cfg) -%}
 {%- set impute = cfg.null_features == 'impute_mean' -%}
 
 with source_rows as (

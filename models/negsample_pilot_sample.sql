@@ -1,10 +1,14 @@
-{{ config(materialized='table') }}
+{{ config(materialized=('incremental' if negsample._config().freeze_design else 'table')) }}
 {#-
   DESIGN step 1: every positive, and each negative with probability
   rho0 = min(1, pilot_ratio * N1 / N0), drawn from the 'pilot' stream.
   log_odds_offset = -ln(rho0) moves the pilot fit to the population scale.
 -#}
 {%- set cfg = negsample._config() -%}
+{#- A frozen design keeps the stored pilot sample (see negsample:freeze_design). -#}
+{%- if is_incremental() %}
+select * from {{ this }} where 1 = 0
+{%- else %}
 {%- set label = adapter.quote(cfg.label_column) -%}
 
 with input_rows as (
@@ -36,3 +40,4 @@ cross join pilot_rate
 where
     input_rows.{{ label }} = 1
     or {{ negsample.uniform('input_rows.negsample_key', cfg.seed, 'pilot') }} < pilot_rate.pilot_rate
+{%- endif %}

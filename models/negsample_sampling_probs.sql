@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized=('incremental' if negsample._config().freeze_design else 'view')) }}
 {#-
   DESIGN steps 5-6 for every row: pi(x) = min(1, max(floor*rho, c*t(x))),
   the seeded uniform u of the 'sample' stream, and the keep flag
@@ -36,3 +36,10 @@ select
     drawn.*,
     (drawn.{{ label }} = 1 or drawn.sample_uniform < drawn.sampling_prob) as is_sampled
 from drawn
+{%- if is_incremental() %}
+-- A frozen design: only rows that are new since the last build are drawn;
+-- rows drawn before keep their probability and flag.
+left join {{ this }} as drawn_before
+    on drawn.{{ adapter.quote(cfg.id_column) }} = drawn_before.{{ adapter.quote(cfg.id_column) }}
+where drawn_before.{{ adapter.quote(cfg.id_column) }} is null
+{%- endif %}

@@ -20,10 +20,13 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     numeric_json = dbt.config.get("numeric_features")
     categorical_json = dbt.config.get("categorical_features")
     label = dbt.config.get("label_column")
+    id_column = dbt.config.get("id_column")
     numeric = json.loads(numeric_json)
     categorical = json.loads(categorical_json)
 
-    sample = dbt.ref("negsample_sample").df()
+    # Sorted by id: the fit then sees the same rows in the same order whatever
+    # the warehouse's thread count, so its coefficients are the same bits.
+    sample = dbt.ref("negsample_sample").df().sort_values(id_column, kind="mergesort")
     pilot = dbt.ref("negsample_pilot_model").df()
     pilot_design = design_from_coefficients(pilot, numeric, categorical)
     design = make_design(sample, numeric, categorical, reference=pilot_design.reference)

@@ -16,14 +16,19 @@ from negsample.reference import sigmoid
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
-    dbt.config(materialized="table")
+    if dbt.is_incremental:
+        # A frozen design (negsample:freeze_design) keeps the stored pilot.
+        return session.sql(f"select * from {dbt.this} where false").df()
     numeric_json = dbt.config.get("numeric_features")
     categorical_json = dbt.config.get("categorical_features")
     label = dbt.config.get("label_column")
+    id_column = dbt.config.get("id_column")
     numeric = json.loads(numeric_json)
     categorical = json.loads(categorical_json)
 
-    sample = dbt.ref("negsample_pilot_sample").df()
+    # Sorted by id: the fit then sees the same rows in the same order whatever
+    # the warehouse's thread count, so its coefficients are the same bits.
+    sample = dbt.ref("negsample_pilot_sample").df().sort_values(id_column, kind="mergesort")
     coefficients = dbt.ref("negsample_pilot_model").df()
     design = design_from_coefficients(coefficients, numeric, categorical)
     theta = coefficient_vector(coefficients, design)

@@ -15,14 +15,19 @@ from negsample.fit import fit_logistic, make_design
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
-    dbt.config(materialized="table")
+    if dbt.is_incremental:
+        # A frozen design (negsample:freeze_design) keeps the stored pilot.
+        return session.sql(f"select * from {dbt.this} where false").df()
     numeric_json = dbt.config.get("numeric_features")
     categorical_json = dbt.config.get("categorical_features")
     label = dbt.config.get("label_column")
+    id_column = dbt.config.get("id_column")
     numeric = json.loads(numeric_json)
     categorical = json.loads(categorical_json)
 
-    sample = dbt.ref("negsample_pilot_sample").df()
+    # Sorted by id: the fit then sees the same rows in the same order whatever
+    # the warehouse's thread count, so its coefficients are the same bits.
+    sample = dbt.ref("negsample_pilot_sample").df().sort_values(id_column, kind="mergesort")
     design = make_design(sample, numeric, categorical)
     fit = fit_logistic(
         sample,

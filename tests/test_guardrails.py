@@ -268,19 +268,25 @@ def test_no_floor_and_underflowing_scores_keep_offsets_finite(guard_project, tmp
     project, database = guard_project
     other = tmp_path / "nofloor.duckdb"
     shutil.copy(database, other)
+    variables = {
+        "negsample:source": "zero_segment",
+        "negsample:pilot_score_column": "pilot_score",
+        "negsample:floor": 0,
+    }
     run_dbt(
-        ["build"],
-        other,
-        project_dir=project,
-        variables={
-            "negsample:source": "zero_segment",
-            "negsample:pilot_score_column": "pilot_score",
-            "negsample:floor": 0,
-        },
+        ["run", "--select", "+negsample_sample"], other, project_dir=project, variables=variables
     )
-    sample = query(other, "select sampling_prob, log_odds_offset from negsample_sample")
+    sample = query(
+        other, "select channel, label, sampling_prob, log_odds_offset from negsample_sample"
+    )
     assert (sample["sampling_prob"] > 0).all()
     assert np.isfinite(sample["log_odds_offset"]).all()
+    # Without a floor no negative of the zero segment is kept, so the final fit
+    # cannot separate that segment from its positives: it says so.
+    assert (sample[(sample["channel"] == "store")]["label"] == 1).all()
+    message = failed_build(project, other, variables, command="build")
+    assert "negsample_final_model (log-odds corrected fit)" in message
+    assert "separable" in message
 
 
 def test_extreme_linear_predictors_do_not_overflow(guard_project, tmp_path):
