@@ -411,8 +411,8 @@ def write_report(rows: list[dict], uniform: dict | None, args: argparse.Namespac
     text = (
         f"Machine: {psutil.cpu_count()} cores, {mem:.0f} GB RAM, {platform.platform()}, shared "
         f"with other jobs (absolute times are noisy; the ratios come from one run, side by "
-        f"side). DuckDB threads {args.threads}, sampling rate {SAMPLING_RATE}, score `p`, "
-        f"budget `paper`. Command: `{command}`\n\n"
+        f"side). dbt threads {args.threads} (DuckDB uses every core), "
+        f"sampling rate {SAMPLING_RATE}, score `p`, budget `paper`. Command: `{command}`\n\n"
         + table_markdown(rows)
         + "\nnegsample s: wall time of `dbt run` (all models, diagnostics included, dbt start-up "
         "included). SQL s: the SQL models of the sampling path (run_results.json), without "
