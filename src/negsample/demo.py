@@ -147,6 +147,61 @@ def write_parquet(
     return rows, positives
 
 
+# The benchmark table of bench/scale.py: ten standard normal features (stored
+# as float32, which halves the bytes every reader scans) and a label drawn
+# from SCALE_COEFFICIENTS, about 0.5% positive. Logit variance is about 1.
+SCALE_FEATURES = tuple(f"x{i}" for i in range(1, 11))
+SCALE_INTERCEPT = -5.8
+SCALE_SLOPES = (0.6, -0.5, 0.4, -0.3, 0.25, 0.2, -0.15, 0.1, 0.05, 0.0)
+
+
+def scale_chunk(index: int, chunk_rows: int = CHUNK_ROWS, seed: int = DEMO_SEED) -> pd.DataFrame:
+    """Chunk ``index`` of the scale table: ids ``index*chunk_rows+1`` onwards.
+
+    Each chunk has its own generator, seeded by (seed, index), so the first n
+    chunks are the same whatever the total size: a 10M-row table is the
+    first ten chunks of the 300M-row one, and chunks can be written in any order.
+    """
+    rng = np.random.default_rng([seed, index])
+    features = rng.standard_normal((chunk_rows, len(SCALE_FEATURES)), dtype=np.float32)
+    # The label depends on the stored float32 values, widened exactly to double.
+    eta = SCALE_INTERCEPT + features.astype(np.float64) @ np.asarray(SCALE_SLOPES)
+    label = (rng.random(chunk_rows) < 1.0 / (1.0 + np.exp(-eta))).astype(np.int8)
+    frame = pd.DataFrame(features, columns=list(SCALE_FEATURES))
+    frame.insert(0, "label", label)
+    frame.insert(0, "id", np.arange(index * chunk_rows + 1, (index + 1) * chunk_rows + 1))
+    return frame
+
+
+def write_scale_parts(
+    directory: Path,
+    chunks: int,
+    chunk_rows: int = CHUNK_ROWS,
+    seed: int = DEMO_SEED,
+    progress: bool = True,
+) -> list[Path]:
+    """Write chunks 0..chunks-1 of the scale table as ``part-NNNNN.parquet``; return the paths.
+
+    Parts already on disk are kept (they are deterministic), so a larger
+    table reuses a smaller one's files. One file per chunk, one row group each.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from tqdm import tqdm
+
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / f"part-{i:05d}.parquet" for i in range(chunks)]
+    for i, path in enumerate(tqdm(paths, desc="scale table", unit="chunk", disable=not progress)):
+        if path.exists():
+            continue
+        table = pa.Table.from_pandas(scale_chunk(i, chunk_rows, seed), preserve_index=False)
+        # Written under a temporary name so an interrupted run leaves no half file.
+        partial = path.with_suffix(".partial")
+        pq.write_table(table, str(partial), row_group_size=chunk_rows)
+        partial.rename(path)
+    return paths
+
+
 def write_csv(path: Path, rows: int = DEMO_ROWS, seed: int = DEMO_SEED) -> pd.DataFrame:
     """Write the demo table as the dbt seed file and return it."""
     frame = generate(rows, seed)

@@ -1,0 +1,505 @@
+"""Scale benchmark: negsample's `dbt run` on DuckDB against the pandas/scikit-learn peer.
+
+For each size N the table (10 float32 features, about 0.5% positive; see
+negsample.demo.scale_chunk) is written as 1M-row Parquet parts under
+--data-dir (not timed; a size reuses the parts of the smaller ones). Then,
+side by side in one run:
+
+(a) negsample: `dbt run` of a throwaway project that installs this package
+    (packages.yml `local:`) with one view `scale_events` over the parts;
+    wall time of the dbt process, each model's time from run_results.json,
+    peak resident set size of the dbt process tree.
+(b) the peer a data scientist writes: pandas reads the Parquet, scikit-learn
+    fits the balanced pilot, NumPy computes r*p/w and the keep flags,
+    statsmodels fits the offset-corrected model (a subprocess, measured the
+    same way). Skipped where its extrapolated peak would not fit in memory.
+(c) the floor: one DuckDB query that computes the pilot linear predictor and
+    the seeded uniform of every row and sums them: what one perfect pass costs.
+
+Also measures the seeded uniform against DuckDB's hash() on the same keys.
+Writes the table to bench/results/scale.md (+ scale.json) and the README.
+
+    .venv/bin/python bench/scale.py --sizes 1M,10M,30M
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+DBT = str(Path(sys.executable).with_name("dbt"))
+CHUNK_ROWS = 1_000_000
+FEATURES = [f"x{i}" for i in range(1, 11)]
+SEED = 42
+SAMPLING_RATE = 0.01
+FLOOR = 0.1
+# Models that are diagnostics, not the sampling path: reported separately.
+DIAGNOSTICS_PREFIX = "negsample_diagnostics"
+PYTHON_MODELS = {"negsample_pilot_model", "negsample_pilot_information", "negsample_final_model"}
+README_BEGIN = "<!-- scale-benchmark:begin -->"
+README_END = "<!-- scale-benchmark:end -->"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().upper()
+    factor = {"K": 1_000, "M": 1_000_000, "G": 1_000_000_000}.get(text[-1], 1)
+    number = text[:-1] if text[-1] in "KMG" else text
+    return int(float(number) * factor)
+
+
+def human(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n:,}"
+
+
+class PeakRss:
+    """Polls the resident set size of a process and all its descendants in a thread."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.peak = 0
+        self._pid = pid
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> int:
+        try:
+            root = psutil.Process(self._pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0
+        total = 0
+        for proc in procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._sample())
+            self._stop.wait(self._interval)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def run_measured(
+    cmd: list[str], env: dict[str, str], cwd: Path, tag: str
+) -> tuple[float, int, str]:
+    """Run ``cmd``; return (wall seconds, peak RSS bytes of its tree, stdout). Streams progress."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    monitor = PeakRss(proc.pid)
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        # dbt prints one line per model start/finish: echo them as progress.
+        if any(key in line for key in ("OK created", "START", "ERROR", "peer:", "Error")):
+            print(f"    {tag} | {line.rstrip()[-110:]}", flush=True)
+    proc.wait()
+    seconds = time.perf_counter() - start
+    peak = monitor.stop()
+    output = "".join(lines)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{tag} failed ({proc.returncode}):\n{output[-4000:]}")
+    return seconds, peak, output
+
+
+# --------------------------------------------------------------------------- data
+
+
+def ensure_data(data_dir: Path, rows: int) -> list[Path]:
+    from negsample.demo import write_scale_parts
+
+    if rows % CHUNK_ROWS:
+        raise SystemExit(f"sizes must be multiples of {CHUNK_ROWS:,}")
+    log(f"data: {human(rows)} rows in {rows // CHUNK_ROWS} parts under {data_dir} (not timed)")
+    return write_scale_parts(data_dir / "parts", rows // CHUNK_ROWS, CHUNK_ROWS)
+
+
+def parquet_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+
+
+# --------------------------------------------------------------------------- (a) negsample
+
+
+def make_project(work: Path, paths: list[Path]) -> Path:
+    project = work / "project"
+    (project / "models").mkdir(parents=True)
+    variables = {
+        "negsample:source": "scale_events",
+        "negsample:id_column": "id",
+        "negsample:label_column": "label",
+        "negsample:numeric_features": FEATURES,
+        "negsample:categorical_features": [],
+        "negsample:sampling_rate": SAMPLING_RATE,
+        "negsample:floor": FLOOR,
+        "negsample:seed": SEED,
+    }
+    (project / "dbt_project.yml").write_text(
+        "name: negsample_scale\nversion: '0.1.0'\nconfig-version: 2\nprofile: negsample\n"
+        f"vars: {json.dumps(variables)}\n"
+    )
+    (project / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
+    shutil.copy(REPO / "profiles.yml", project / "profiles.yml")
+    (project / "models" / "scale_events.sql").write_text(
+        "{{ config(materialized='view') }}\n"
+        f"select * from read_parquet({parquet_list(paths)})\n"
+    )
+    return project
+
+
+def dbt_env(work: Path, threads: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "NEGSAMPLE_DUCKDB_PATH": str(work / "scale.duckdb"),
+        "NEGSAMPLE_THREADS": str(threads),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def run_negsample(work: Path, project: Path, threads: int) -> dict:
+    env = dbt_env(work, threads)
+    common = ["--project-dir", str(project), "--profiles-dir", str(project)]
+    subprocess.run([DBT, "deps", *common], env=env, cwd=project, check=True, capture_output=True)
+    seconds, peak, _ = run_measured([DBT, "run", *common], env, project, "negsample")
+    results = json.loads((work / "target" / "run_results.json").read_text())
+    stages = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]}
+    return {"seconds": seconds, "peak_bytes": peak, "stages": stages}
+
+
+def stage_groups(stages: dict[str, float]) -> dict[str, float]:
+    diagnostics = sum(t for m, t in stages.items() if m.startswith(DIAGNOSTICS_PREFIX))
+    python = sum(t for m, t in stages.items() if m in PYTHON_MODELS)
+    sql = sum(
+        t
+        for m, t in stages.items()
+        if m.startswith("negsample_")
+        and m not in PYTHON_MODELS
+        and not m.startswith(DIAGNOSTICS_PREFIX)
+    )
+    return {"sql": sql, "python": python, "diagnostics": diagnostics}
+
+
+# --------------------------------------------------------------------------- (b) peer
+
+
+def peer_worker(paths: list[str]) -> None:
+    """The hand-written workflow; prints its stage times as one JSON line."""
+    import numpy as np
+    import pandas as pd
+    import statsmodels.api as sm
+    from sklearn.linear_model import LogisticRegression
+
+    times: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        times[name] = now - clock
+        clock = now
+        print(f"peer: {name} {times[name]:.1f}s", flush=True)
+
+    frame = pd.read_parquet(paths)
+    x = frame[FEATURES].to_numpy()
+    y = frame["label"].to_numpy()
+    lap("read")
+    rng = np.random.default_rng(SEED)
+    positive = y == 1
+    rho0 = min(1.0, positive.sum() / (~positive).sum())
+    pilot = positive | (rng.random(len(y)) < rho0)
+    clf = LogisticRegression(penalty=None, max_iter=1000).fit(x[pilot], y[pilot])
+    # Uniform pilot: the intercept moves by +ln(rho0) to the population scale.
+    logit = x @ clf.coef_[0].astype(np.float64) + clf.intercept_[0] + np.log(rho0)
+    p = 1.0 / (1.0 + np.exp(-logit))
+    lap("pilot")
+    w = p[~positive].mean()
+    pi = np.clip(SAMPLING_RATE * p / w, FLOOR * SAMPLING_RATE, 1.0)
+    keep = positive | (rng.random(len(y)) < pi)
+    lap("sample")
+    design = sm.add_constant(x[keep].astype(np.float64))
+    final = sm.GLM(y[keep], design, family=sm.families.Binomial(), offset=-np.log(pi[keep])).fit()
+    lap("final")
+    print(json.dumps({"times": times, "kept": int(keep.sum()), "coef": list(final.params)}))
+
+
+def run_peer(paths: list[Path]) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--peer-worker", *map(str, paths)]
+    seconds, peak, output = run_measured(cmd, dict(os.environ), REPO, "peer")
+    detail = json.loads(output.strip().splitlines()[-1])
+    return {"seconds": seconds, "peak_bytes": peak, "stages": detail["times"]}
+
+
+# --------------------------------------------------------------------------- (c) floor
+
+
+def compile_inline(project: Path, work: Path, threads: int, sql: str) -> str:
+    common = ["--project-dir", str(project), "--profiles-dir", str(project)]
+    proc = subprocess.run(
+        [DBT, "compile", "--quiet", "--inline", sql, *common],
+        env=dbt_env(work, threads),
+        cwd=project,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return proc.stdout.strip()
+
+
+def duckdb_settings(threads: int) -> dict[str, object]:
+    # The same settings as profiles.yml gives dbt (defaults there).
+    return {"threads": threads, "preserve_insertion_order": False}
+
+
+def timed_query(sql: str, threads: int, repeats: int = 1) -> list[float]:
+    import duckdb
+
+    times = []
+    with duckdb.connect(config=duckdb_settings(threads)) as con:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            con.sql(sql).fetchall()
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def run_floor(
+    paths: list[Path], coefficients: list[float], uniform_sql: str, threads: int
+) -> float:
+    linear = " + ".join(
+        [repr(coefficients[0])] + [f"{c!r} * x{i}" for i, c in enumerate(coefficients[1:], 1)]
+    )
+    sql = (
+        f"select sum({linear}), sum({uniform_sql.replace('__key__', 'id')}), sum(label) "
+        f"from read_parquet({parquet_list(paths)})"
+    )
+    return min(timed_query(sql, threads))
+
+
+def pilot_coefficients(database: Path) -> list[float]:
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.sql(
+            "select term, estimate from negsample_pilot_model where level is null"
+        ).fetchall()
+    by_term = dict(rows)
+    return [by_term["intercept"]] + [by_term[name] for name in FEATURES]
+
+
+# --------------------------------------------------------------------------- uniform vs hash
+
+
+def uniform_cost(project: Path, work: Path, threads: int, rows: int) -> dict:
+    """Seconds of sum(uniform(k)) and sum(hash(k)) over the same keys; median of 3 each.
+
+    Integer keys: range(rows). String keys (md5 then the uniform, as negsample_input
+    keys a text id): rows // 10 keys, md5 being two orders slower than the rest.
+    """
+    integer = compile_inline(project, work, threads, "{{ negsample.uniform('k', 42, 'sample') }}")
+    string_key = compile_inline(
+        project, work, threads, "{{ negsample.default___string_key('cast(k as varchar)') }}"
+    )
+    text_rows = max(1, rows // 10)
+    queries = {
+        "hash_int": f"select sum(hash(k)) from range({rows}) t(k)",
+        "uniform_int": f"select sum({integer}) from range({rows}) t(k)",
+        "hash_string": f"select sum(hash(cast(k as varchar))) from range({text_rows}) t(k)",
+        "uniform_string": (
+            f"select sum({integer}) from (select {string_key} as k from range({text_rows}) t(k))"
+        ),
+    }
+    out = {}
+    for name, sql in queries.items():
+        out[name] = statistics.median(timed_query(sql, threads, repeats=3))
+        log(f"uniform cost: {name} {out[name]:.2f}s")
+    return {"rows": rows, "string_rows": text_rows, "seconds": out, "integer_sql": integer}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def table_markdown(rows: list[dict]) -> str:
+    head = (
+        "| N | negsample s | peer s | time ratio | negsample peak MB | peer peak MB "
+        "| memory ratio | SQL s | floor s | SQL / floor | diagnostics s |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    )
+    lines = []
+    for r in rows:
+        ns, peer = r["negsample"], r.get("peer")
+        mb = ns["peak_bytes"] / 2**20
+        groups = stage_groups(ns["stages"])
+        if peer:
+            pmb = peer["peak_bytes"] / 2**20
+            peer_cells = (
+                f"{peer['seconds']:.1f} | {ns['seconds'] / peer['seconds']:.2f} | {mb:,.0f} "
+                f"| {pmb:,.0f} | {mb / pmb:.2f}"
+            )
+        else:
+            peer_cells = f"skipped ({r['peer_skipped']}) | – | {mb:,.0f} | – | –"
+        lines.append(
+            f"| {human(r['rows'])} | {ns['seconds']:.1f} | {peer_cells} | {groups['sql']:.1f} "
+            f"| {r['floor_seconds']:.1f} | {groups['sql'] / r['floor_seconds']:.2f} "
+            f"| {groups['diagnostics']:.1f} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def stages_markdown(rows: list[dict]) -> str:
+    models = sorted({m for r in rows for m in r["negsample"]["stages"]})
+    head = "| model | " + " | ".join(human(r["rows"]) for r in rows) + " |\n"
+    head += "|---|" + "---:|" * len(rows) + "\n"
+    body = []
+    for m in models:
+        cells = [f"{r['negsample']['stages'].get(m, float('nan')):.2f}" for r in rows]
+        body.append(f"| {m} | " + " | ".join(cells) + " |")
+    peer_rows = [
+        f"| peer: {s} | "
+        + " | ".join(f"{r['peer']['stages'][s]:.2f}" if r.get("peer") else "–" for r in rows)
+        + " |"
+        for s in ("read", "pilot", "sample", "final")
+    ]
+    return head + "\n".join(body + peer_rows) + "\n"
+
+
+def uniform_markdown(u: dict) -> str:
+    s = u["seconds"]
+    return (
+        f"Seeded uniform vs DuckDB `hash()` over the same keys ({human(u['rows'])} integers, "
+        f"{human(u['string_rows'])} strings; `select sum(...) from range(N)`, median of 3):\n\n"
+        "| key | hash() s | uniform s | ratio |\n|---|---:|---:|---:|\n"
+        f"| integer | {s['hash_int']:.2f} | {s['uniform_int']:.2f} "
+        f"| {s['uniform_int'] / s['hash_int']:.1f} |\n"
+        f"| string (md5 key, then the uniform) | {s['hash_string']:.2f} "
+        f"| {s['uniform_string']:.2f} | {s['uniform_string'] / s['hash_string']:.1f} |\n"
+    )
+
+
+def write_report(rows: list[dict], uniform: dict | None, args: argparse.Namespace) -> str:
+    mem = psutil.virtual_memory().total / 2**30
+    command = " ".join([".venv/bin/python", "bench/scale.py", *sys.argv[1:]])
+    text = (
+        f"Machine: {psutil.cpu_count()} cores, {mem:.0f} GB RAM, {platform.platform()}, shared "
+        f"with other jobs (absolute times are noisy; the ratios come from one run, side by "
+        f"side). dbt threads {args.threads} (DuckDB uses every core), "
+        f"sampling rate {SAMPLING_RATE}, score `p`, budget `paper`. Command: `{command}`\n\n"
+        + table_markdown(rows)
+        + "\nnegsample s: wall time of `dbt run` (all models, diagnostics included, dbt start-up "
+        "included). SQL s: the SQL models of the sampling path (run_results.json), without "
+        "the Python fits and without diagnostics (last column). Peak MB: resident set size "
+        "of the process tree, polled every 50 ms.\n\nSeconds per stage:\n\n" + stages_markdown(rows)
+    )
+    if uniform:
+        text += "\n" + uniform_markdown(uniform)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "scale.md").write_text("# Scale benchmark\n\n" + text)
+    (RESULTS / "scale.json").write_text(
+        json.dumps({"rows": rows, "uniform": uniform}, indent=1, default=str)
+    )
+    readme = REPO / "README.md"
+    content = readme.read_text()
+    if README_BEGIN in content and not args.no_readme:
+        before, rest = content.split(README_BEGIN, 1)
+        _, after = rest.split(README_END, 1)
+        readme.write_text(before + README_BEGIN + "\n" + text + README_END + after)
+    return text
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1M,10M,30M,100M,300M")
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/negsample-scale"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--uniform-rows", type=parse_size, default=parse_size("20M"))
+    parser.add_argument("--no-peer", action="store_true", help="skip the pandas peer")
+    parser.add_argument("--no-readme", action="store_true", help="do not update README.md")
+    parser.add_argument("--keep-db", action="store_true", help="keep each size's DuckDB file")
+    parser.add_argument("--peer-worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.peer_worker:
+        peer_worker(args.peer_worker)
+        return 0
+
+    sizes = sorted(parse_size(s) for s in args.sizes.split(","))
+    rows: list[dict] = []
+    uniform: dict | None = None
+    peer_bytes_per_row: float | None = None
+    for n in sizes:
+        paths = ensure_data(args.data_dir, n)
+        work = Path(tempfile.mkdtemp(prefix=f"run-{human(n)}-", dir=args.data_dir))
+        project = make_project(work, paths)
+        log(f"N={human(n)}: negsample dbt run")
+        ns = run_negsample(work, project, args.threads)
+        peak_mb = ns["peak_bytes"] / 2**20
+        log(f"N={human(n)}: negsample {ns['seconds']:.1f}s, peak {peak_mb:,.0f} MB")
+        uniform_sql = compile_inline(
+            project, work, args.threads, "{{ negsample.uniform('__key__', 42, 'sample') }}"
+        )
+        coefficients = pilot_coefficients(work / "scale.duckdb")
+        if not args.keep_db:
+            (work / "scale.duckdb").unlink()
+        log(f"N={human(n)}: floor query")
+        floor = run_floor(paths, coefficients, uniform_sql, args.threads)
+        log(f"N={human(n)}: floor {floor:.1f}s")
+        row: dict = {"rows": n, "negsample": ns, "floor_seconds": floor}
+        available = psutil.virtual_memory().available
+        if args.no_peer:
+            row["peer_skipped"] = "--no-peer"
+        elif peer_bytes_per_row and peer_bytes_per_row * n > 0.8 * available:
+            row["peer_skipped"] = (
+                f"needs ~{peer_bytes_per_row * n / 2**30:.0f} GB, "
+                f"{available / 2**30:.0f} GB available"
+            )
+        else:
+            log(f"N={human(n)}: peer (pandas + scikit-learn + statsmodels)")
+            row["peer"] = run_peer(paths)
+            peer_bytes_per_row = row["peer"]["peak_bytes"] / n
+            log(
+                f"N={human(n)}: peer {row['peer']['seconds']:.1f}s, "
+                f"peak {row['peer']['peak_bytes'] / 2**20:,.0f} MB"
+            )
+        if uniform is None:
+            uniform = uniform_cost(project, work, args.threads, args.uniform_rows)
+        shutil.rmtree(work, ignore_errors=True)
+        rows.append(row)
+        # Written after every size so a long run leaves its numbers as it goes.
+        text = write_report(rows, uniform, args)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
