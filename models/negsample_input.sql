@@ -12,13 +12,13 @@ select
     {{ adapter.quote(cfg.id_column) }},
     cast({{ adapter.quote(cfg.label_column) }} as integer) as {{ adapter.quote(cfg.label_column) }},
     {%- for name in cfg.numeric_features %}
-    cast({{ adapter.quote(name) }} as double) as {{ adapter.quote(name) }},
+    cast({{ adapter.quote(name) }} as {{ negsample._double() }}) as {{ adapter.quote(name) }},
     {%- endfor %}
     {%- for name in cfg.categorical_features %}
     cast({{ adapter.quote(name) }} as {{ dbt.type_string() }}) as {{ adapter.quote(name) }},
     {%- endfor %}
     {%- if cfg.pilot_score_column %}
-    cast({{ adapter.quote(cfg.pilot_score_column) }} as double) as negsample_pilot_score,
+    cast({{ adapter.quote(cfg.pilot_score_column) }} as {{ negsample._double() }}) as negsample_pilot_score,
     {%- endif %}
     {{ negsample._row_key(cfg.id_column, source_relation) }} as negsample_key
 from {{ source_relation }}
