@@ -13,6 +13,25 @@
   {%- if budget not in ['paper', 'exact'] -%}
     {{ exceptions.raise_compiler_error("negsample: var 'negsample:budget' is '" ~ budget ~ "'; expected paper or exact") }}
   {%- endif -%}
+  {%- set pilot_coefficients = var('negsample:pilot_coefficients', none) -%}
+  {%- set pilot_information = var('negsample:pilot_information', none) -%}
+  {%- set pilot_score_column = var('negsample:pilot_score_column', none) -%}
+  {#-
+    Where the pilot comes from. 'relation': coefficients the user provides.
+    'python': the Python models fit it. 'none': the pilot_score_column gives
+    p~ and the score needs no design vector, so there is nothing to fit.
+    python_models/schema.yml enables the Python pilot models by the same rule.
+  -#}
+  {%- if pilot_coefficients -%}
+    {%- set pilot_source = 'relation' -%}
+  {%- elif pilot_score_column and score in ['uniform', 'p'] -%}
+    {%- set pilot_source = 'none' -%}
+  {%- else -%}
+    {%- set pilot_source = 'python' -%}
+  {%- endif -%}
+  {%- if score == 'a_optimal' and pilot_source == 'relation' and not pilot_information -%}
+    {{ exceptions.raise_compiler_error("negsample: score 'a_optimal' needs the inverse pilot information matrix. With 'negsample:pilot_coefficients' set, the Python model negsample_pilot_information does not run: set 'negsample:pilot_information' to a model or seed with columns row_term, row_level, col_term, col_level, value") }}
+  {%- endif -%}
   {{ return({
     'source': var('negsample:source'),
     'id_column': var('negsample:id_column'),
@@ -25,7 +44,11 @@
     'floor': floor,
     'budget': budget,
     'seed': var('negsample:seed') | int,
-    'pilot_score_column': var('negsample:pilot_score_column'),
+    'pilot_score_column': pilot_score_column,
+    'pilot_coefficients': pilot_coefficients,
+    'pilot_information': pilot_information,
+    'final_coefficients': var('negsample:final_coefficients', none),
+    'pilot_source': pilot_source,
   }) }}
 {%- endmacro %}
 

@@ -7,7 +7,7 @@
   corrected_logit = sample_logit + ln(sampling_prob) (negsample.correct_log_odds).
 -#}
 {%- set cfg = negsample._config() -%}
-{%- set coefficients = ref('negsample_final_model') -%}
+{%- set coefficients = ref('negsample_final_coefficients') -%}
 {%- set design = negsample._design_terms(coefficients) -%}
 
 with probs as (

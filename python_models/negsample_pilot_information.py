@@ -11,7 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from negsample.fit import coefficient_vector, design_from_coefficients, information_inverse
+from negsample.fit import (
+    coefficient_vector,
+    design_from_coefficients,
+    information_inverse,
+    to_pandas,
+)
 from negsample.reference import sigmoid
 
 
@@ -23,8 +28,8 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     numeric = json.loads(numeric_json)
     categorical = json.loads(categorical_json)
 
-    sample = dbt.ref("negsample_pilot_sample").df()
-    coefficients = dbt.ref("negsample_pilot_model").df()
+    sample = to_pandas(dbt.ref("negsample_pilot_sample"))
+    coefficients = to_pandas(dbt.ref("negsample_pilot_model"))
     design = design_from_coefficients(coefficients, numeric, categorical)
     theta = coefficient_vector(coefficients, design)
     prob = sigmoid(design.matrix(sample) @ theta)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from negsample.fit import fit_logistic, make_design
+from negsample.fit import fit_logistic, make_design, to_pandas
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
@@ -22,7 +22,7 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     numeric = json.loads(numeric_json)
     categorical = json.loads(categorical_json)
 
-    sample = dbt.ref("negsample_pilot_sample").df()
+    sample = to_pandas(dbt.ref("negsample_pilot_sample"))
     design = make_design(sample, numeric, categorical)
     fit = fit_logistic(
         sample,
