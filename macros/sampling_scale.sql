@@ -68,7 +68,7 @@ grid as (
     -- factor of 1.19. Rows, not columns: engines that inline CTEs (Spark)
     -- would otherwise copy the scan once per candidate.
     {%- set factors = [] -%}
-    {%- for k in grid %}{% do factors.append(negsample._as_double(2 ** (k / 4))) %}{% endfor -%}
+    {%- for k in grid %}{% do factors.append(negsample._as_double(2 ** (k / 4))) %}{% endfor %}
     {{ negsample._literal_rows(factors, 'factor') }}
 ),
 
