@@ -64,6 +64,25 @@
     {%- do seen.update({column | lower: var_name}) -%}
   {%- endfor -%}
 
+  {%- set pilot_coefficients = var('negsample:pilot_coefficients', none) -%}
+  {%- set pilot_information = var('negsample:pilot_information', none) -%}
+  {%- set pilot_score_column = var('negsample:pilot_score_column', none) -%}
+  {#-
+    Where the pilot comes from. 'relation': coefficients the user provides.
+    'python': the Python models fit it. 'none': the pilot_score_column gives
+    p~ and the score needs no design vector, so there is nothing to fit.
+    python_models/schema.yml enables the Python pilot models by the same rule.
+  -#}
+  {%- if pilot_coefficients -%}
+    {%- set pilot_source = 'relation' -%}
+  {%- elif pilot_score_column and score in ['uniform', 'p'] -%}
+    {%- set pilot_source = 'none' -%}
+  {%- else -%}
+    {%- set pilot_source = 'python' -%}
+  {%- endif -%}
+  {%- if score == 'a_optimal' and pilot_source == 'relation' and not pilot_information -%}
+    {{ negsample._fail("score 'a_optimal' needs the inverse pilot information matrix. With 'negsample:pilot_coefficients' set, the Python model negsample_pilot_information does not run: set 'negsample:pilot_information' to a model or seed with columns row_term, row_level, col_term, col_level, value") }}
+  {%- endif -%}
   {{ return({
     'source': var('negsample:source'),
     'id_column': id_column,
@@ -76,11 +95,15 @@
     'floor': floor,
     'budget': budget,
     'seed': seed | int,
-    'pilot_score_column': var('negsample:pilot_score_column'),
+    'pilot_score_column': pilot_score_column,
     'recalibrate_intercept': var('negsample:recalibrate_intercept') in [true, 'true', 'True', 1],
     'max_levels': max_levels | int,
     'null_features': null_policy,
     'freeze_design': var('negsample:freeze_design') in [true, 'true', 'True', 1],
+    'pilot_coefficients': pilot_coefficients,
+    'pilot_information': pilot_information,
+    'final_coefficients': var('negsample:final_coefficients', none),
+    'pilot_source': pilot_source,
   }) }}
 {%- endmacro %}
 

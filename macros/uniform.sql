@@ -16,13 +16,20 @@
   {%- set m = 2147483647 -%}
   {%- set c = negsample._uniform_constants(seed, stream) -%}
   {%- set k = "cast(" ~ key ~ " as bigint)" -%}
-  {%- set low = "((" ~ k ~ " % " ~ m ~ " + " ~ m ~ ") % " ~ m ~ ")" -%}
-  {%- set high = "((" ~ negsample._exact_div(k ~ " - " ~ low, m) ~ " % " ~ m ~ " + " ~ m ~ ") % " ~ m ~ ")" -%}
-  {%- set x1 = "((" ~ low ~ " * 1103515245) % " ~ m ~ " + (" ~ high ~ " * 1664525) % " ~ m ~ " + " ~ c[0] ~ ") % " ~ m -%}
-  {%- set x2 = "((" ~ x1 ~ ") * (" ~ x1 ~ ") + " ~ c[1] ~ ") % " ~ m -%}
-  {%- set x3 = "((" ~ x2 ~ ") * 48271 + " ~ c[0] ~ ") % " ~ m -%}
-  {%- set x4 = "((" ~ x3 ~ ") * (" ~ x3 ~ ") + " ~ c[1] ~ ") % " ~ m -%}
-  (((({{ x4 }}) * 69621) % {{ m }}) / {{ m }}.0)
+  {%- set low = negsample._residue(k) -%}
+  {%- set high = negsample._residue(negsample._exact_div(k ~ " - " ~ low, m)) -%}
+  {%- set x1 = negsample._mod(negsample._mod(low ~ " * 1103515245", m) ~ " + " ~ negsample._mod(high ~ " * 1664525", m) ~ " + " ~ c[0], m) -%}
+  {%- set x2 = negsample._mod(x1 ~ " * " ~ x1 ~ " + " ~ c[1], m) -%}
+  {%- set x3 = negsample._mod(x2 ~ " * 48271 + " ~ c[0], m) -%}
+  {%- set x4 = negsample._mod(x3 ~ " * " ~ x3 ~ " + " ~ c[1], m) -%}
+  {#- Both sides are whole numbers below 2^31, exact in a double: one correctly rounded division. #}
+  (cast({{ negsample._mod(x4 ~ " * 69621", m) }} as {{ negsample._double() }}) / cast({{ m }} as {{ negsample._double() }}))
+{%- endmacro %}
+
+{#- x mod (2^31 - 1) in [0, 2^31 - 1) for any BIGINT x (SQL's remainder keeps the sign of x). -#}
+{% macro _residue(value) -%}
+  {%- set m = 2147483647 -%}
+  {{ negsample._mod(negsample._mod(value, m) ~ " + " ~ m, m) }}
 {%- endmacro %}
 
 {#-
@@ -37,10 +44,10 @@
     {%- set s = seed | int -%}
     {{ return([((s % m) * 40692 + sid * 69621 + 12345) % m, ((s % m) * 48271 + sid * 16807 + 67890) % m]) }}
   {%- endif -%}
-  {%- set s = "((cast(" ~ seed ~ " as bigint) % " ~ m ~ " + " ~ m ~ ") % " ~ m ~ ")" -%}
+  {%- set s = negsample._residue("cast(" ~ seed ~ " as bigint)") -%}
   {{ return([
-    "((" ~ s ~ " * 40692 + " ~ (sid * 69621 + 12345) ~ ") % " ~ m ~ ")",
-    "((" ~ s ~ " * 48271 + " ~ (sid * 16807 + 67890) ~ ") % " ~ m ~ ")",
+    negsample._mod(s ~ " * 40692 + " ~ (sid * 69621 + 12345), m),
+    negsample._mod(s ~ " * 48271 + " ~ (sid * 16807 + 67890), m),
   ]) }}
 {%- endmacro %}
 

@@ -32,7 +32,7 @@
   {%- endfor -%}
 
   {%- set id = adapter.quote(cfg.id_column) -%}
-  {%- set label = "cast(" ~ adapter.quote(cfg.label_column) ~ " as double)" -%}
+  {%- set label = "cast(" ~ adapter.quote(cfg.label_column) ~ " as " ~ negsample._double() ~ ")" -%}
   {%- set finite = 1.7976931348623157e308 -%}
   {%- set check_query -%}
     select
@@ -46,7 +46,7 @@
         sum(case when {{ id }} is null then 1 else 0 end) as null_ids,
         count({{ id }}) - count(distinct {{ id }}) as duplicate_ids
         {%- for name in cfg.numeric_features %}
-        {%- set x = "cast(" ~ adapter.quote(name) ~ " as double)" %},
+        {%- set x = "cast(" ~ adapter.quote(name) ~ " as " ~ negsample._double() ~ ")" %},
         sum(case when {{ x }} is null then 1 else 0 end) as nulls_{{ loop.index0 }},
         sum(case when {{ x }} > {{ finite }} or {{ x }} < -{{ finite }} or not ({{ x }} = {{ x }}) then 1 else 0 end) as nonfinite_{{ loop.index0 }}
         {%- endfor %}

@@ -3,7 +3,8 @@
   Pilot and final coefficients in one table (DESIGN section 4), on the
   population scale. model: 'pilot', 'final' (log-odds corrected) or 'ipw'
   (the weighted fit kept for comparison). A reference level is a row with
-  is_reference true and estimate 0.
+  is_reference true and estimate 0; coefficients fitted elsewhere may leave
+  the reference level out.
 -#}
 select
     model,
@@ -13,7 +14,7 @@ select
     estimate,
     std_error,
     estimate / std_error as z_value
-from {{ ref('negsample_pilot_model') }}
+from {{ ref('negsample_pilot_coefficients') }}
 union all
 select
     model,
@@ -23,4 +24,4 @@ select
     estimate,
     std_error,
     estimate / std_error as z_value
-from {{ ref('negsample_final_model') }}
+from {{ ref('negsample_final_coefficients') }}

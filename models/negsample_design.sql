@@ -66,10 +66,10 @@ select
     all_rows.n_imputed_values,
     pilot.pilot_rows,
     pilot.pilot_sampling_rate,
-    {{ cfg.pilot_ratio }} as pilot_ratio,
+    {{ negsample._as_double(cfg.pilot_ratio) }} as pilot_ratio,
     {{ negsample._string_literal(cfg.score) }} as score,
     {{ negsample._string_literal(cfg.budget) }} as budget,
-    {{ cfg.floor }} as floor,
+    {{ negsample._as_double(cfg.floor) }} as floor,
     {{ cfg.seed }} as seed
 from {{ ref('negsample_sampling_scale') }} as scale
 cross join negatives

@@ -8,6 +8,8 @@
 -#}
 {%- set cfg = negsample._config() -%}
 {%- set z = 1.959963984540054 -%}
+{%- set z_sql = negsample._as_double(z) -%}
+{%- set z2_sql = negsample._as_double(z * z) -%}
 
 with scored as (
     select
@@ -39,7 +41,7 @@ deciles as (
         decile,
         count(*) as n_rows,
         avg(predicted) as mean_predicted,
-        avg(cast(label_value as double)) as observed_rate
+        avg(cast(label_value as {{ negsample._double() }})) as observed_rate
     from binned
     group by score, decile
 )
@@ -51,11 +53,11 @@ select
     mean_predicted,
     observed_rate,
     (
-        observed_rate + {{ z * z }} / (2.0 * n_rows)
-        - {{ z }} * sqrt(observed_rate * (1.0 - observed_rate) / n_rows + {{ z * z }} / (4.0 * n_rows * n_rows))
-    ) / (1.0 + {{ z * z }} / n_rows) as observed_lower,
+        observed_rate + {{ z2_sql }} / (2.0 * n_rows)
+        - {{ z_sql }} * sqrt(observed_rate * (1.0 - observed_rate) / n_rows + {{ z2_sql }} / (4.0 * n_rows * n_rows))
+    ) / (1.0 + {{ z2_sql }} / n_rows) as observed_lower,
     (
-        observed_rate + {{ z * z }} / (2.0 * n_rows)
-        + {{ z }} * sqrt(observed_rate * (1.0 - observed_rate) / n_rows + {{ z * z }} / (4.0 * n_rows * n_rows))
-    ) / (1.0 + {{ z * z }} / n_rows) as observed_upper
+        observed_rate + {{ z2_sql }} / (2.0 * n_rows)
+        + {{ z_sql }} * sqrt(observed_rate * (1.0 - observed_rate) / n_rows + {{ z2_sql }} / (4.0 * n_rows * n_rows))
+    ) / (1.0 + {{ z2_sql }} / n_rows) as observed_upper
 from deciles

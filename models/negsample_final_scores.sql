@@ -5,7 +5,7 @@
   that update; negsample_intercept_update measures it.
 -#}
 {%- set cfg = negsample._config() -%}
-{%- set coefficients = ref('negsample_final_model') -%}
+{%- set coefficients = ref('negsample_final_coefficients') -%}
 {%- set design = negsample._design_terms(coefficients) -%}
 
 with probs as (

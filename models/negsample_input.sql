@@ -22,7 +22,7 @@ with source_rows as (
 feature_means as (
     select
     {%- for name in cfg.numeric_features %}
-        avg(cast({{ adapter.quote(name) }} as double)) as mean_{{ loop.index0 }}{{ ',' if not loop.last }}
+        avg(cast({{ adapter.quote(name) }} as {{ negsample._double() }})) as mean_{{ loop.index0 }}{{ ',' if not loop.last }}
     {%- endfor %}
     from source_rows
 )
@@ -34,17 +34,17 @@ select
     {%- for name in cfg.numeric_features %}
     {%- if impute %}
     coalesce(
-        cast(source_rows.{{ adapter.quote(name) }} as double), feature_means.mean_{{ loop.index0 }}
+        cast(source_rows.{{ adapter.quote(name) }} as {{ negsample._double() }}), feature_means.mean_{{ loop.index0 }}
     ) as {{ adapter.quote(name) }},
     {%- else %}
-    cast(source_rows.{{ adapter.quote(name) }} as double) as {{ adapter.quote(name) }},
+    cast(source_rows.{{ adapter.quote(name) }} as {{ negsample._double() }}) as {{ adapter.quote(name) }},
     {%- endif %}
     {%- endfor %}
     {%- for name in cfg.categorical_features %}
     cast(source_rows.{{ adapter.quote(name) }} as {{ dbt.type_string() }}) as {{ adapter.quote(name) }},
     {%- endfor %}
     {%- if cfg.pilot_score_column %}
-    cast(source_rows.{{ adapter.quote(cfg.pilot_score_column) }} as double) as negsample_pilot_score,
+    cast(source_rows.{{ adapter.quote(cfg.pilot_score_column) }} as {{ negsample._double() }}) as negsample_pilot_score,
     {%- endif %}
     {%- if impute %}
     {% for name in cfg.numeric_features -%}

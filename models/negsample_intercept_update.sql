@@ -22,7 +22,7 @@ select
     n_rows,
     n_positive,
     mean_prob,
-    cast(n_positive as double) / n_rows as observed_rate,
+    cast(n_positive as {{ negsample._double() }}) / n_rows as observed_rate,
     intercept_delta,
     {{ 'true' if cfg.recalibrate_intercept else 'false' }} as is_applied
 from updated

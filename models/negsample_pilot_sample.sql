@@ -26,7 +26,8 @@ pilot_rate as (
     select
         least(
             1.0,
-            {{ cfg.pilot_ratio }} * cast(n_positive as double) / cast(n_negative as double)
+            {{ negsample._as_double(cfg.pilot_ratio) }} * cast(n_positive as {{ negsample._double() }})
+            / cast(n_negative as {{ negsample._double() }})
         ) as pilot_rate
     from class_counts
 )

@@ -2,15 +2,18 @@
 {#-
   DESIGN step 3, for every row of the source: the pilot log odds
   theta~ . x-dot, p~ = sigmoid of it (or the `pilot_score_column`), and the
-  score t(x) of the configured mode. n_unseen_levels counts the categorical
+  score t(x) of the configured mode. pilot_logit is null when there are no
+  pilot coefficients (p~ from the `pilot_score_column` alone). n_unseen_levels counts the categorical
   features whose level is NULL or was not in the pilot fit (scored as the
   reference level).
 -#}
 {%- set cfg = negsample._config() -%}
-{%- set coefficients = ref('negsample_pilot_model') -%}
-{%- set information = ref('negsample_pilot_information') -%}
+{%- set coefficients = ref('negsample_pilot_coefficients') -%}
 {%- set design = negsample._design_terms(coefficients) -%}
 {%- set is_a_optimal = cfg.score == 'a_optimal' -%}
+{%- if is_a_optimal -%}
+  {%- set information = ref(cfg.pilot_information) if cfg.pilot_information else ref('negsample_pilot_information') -%}
+{%- endif -%}
 
 with input_rows as (
     select * from {{ ref('negsample_input') }}
@@ -64,7 +67,7 @@ select
     pilot_prob,
     n_unseen_levels,
     {%- if cfg.score == 'uniform' %}
-    1.0 as sampling_score
+    cast(1 as {{ negsample._double() }}) as sampling_score
     {%- elif cfg.score == 'p' %}
     pilot_prob as sampling_score
     {%- elif cfg.score == 'l_optimal' %}

@@ -4,7 +4,8 @@ model = 'final': log-odds corrected likelihood, offset -ln(pi) on every kept
 row, positives included; population-scale coefficients.
 model = 'ipw': the inverse-probability-weighted fit (weights 1/pi on
 negatives, no offset, sandwich standard errors), kept for comparison.
-Reference levels follow the pilot's, so both tables read the same way.
+Reference levels follow the pilot's, so both tables read the same way
+(the most frequent level for a feature the pilot gives no reference for).
 """
 
 import json
@@ -12,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from negsample.fit import design_from_coefficients, fit_logistic, make_design
+from negsample.fit import fit_logistic, make_design, reference_levels, to_pandas
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
@@ -26,10 +27,11 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
 
     # Sorted by id: the fit then sees the same rows in the same order whatever
     # the warehouse's thread count, so its coefficients are the same bits.
-    sample = dbt.ref("negsample_sample").df().sort_values(id_column, kind="mergesort")
-    pilot = dbt.ref("negsample_pilot_model").df()
-    pilot_design = design_from_coefficients(pilot, numeric, categorical)
-    design = make_design(sample, numeric, categorical, reference=pilot_design.reference)
+    sample = to_pandas(dbt.ref("negsample_sample")).sort_values(id_column, kind="mergesort")
+    # The pilot's coefficients wherever they came from (Python fit or a
+    # relation); none when p~ is the pilot_score_column alone.
+    pilot = to_pandas(dbt.ref("negsample_pilot_coefficients"))
+    design = make_design(sample, numeric, categorical, reference=reference_levels(pilot))
 
     corrected = fit_logistic(
         sample,

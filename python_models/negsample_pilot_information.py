@@ -11,7 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from negsample.fit import coefficient_vector, design_from_coefficients, information_inverse
+from negsample.fit import (
+    coefficient_vector,
+    design_from_coefficients,
+    information_inverse,
+    to_pandas,
+)
 from negsample.reference import sigmoid
 
 
@@ -28,8 +33,8 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
 
     # Sorted by id: the fit then sees the same rows in the same order whatever
     # the warehouse's thread count, so its coefficients are the same bits.
-    sample = dbt.ref("negsample_pilot_sample").df().sort_values(id_column, kind="mergesort")
-    coefficients = dbt.ref("negsample_pilot_model").df()
+    sample = to_pandas(dbt.ref("negsample_pilot_sample")).sort_values(id_column, kind="mergesort")
+    coefficients = to_pandas(dbt.ref("negsample_pilot_model"))
     design = design_from_coefficients(coefficients, numeric, categorical)
     theta = coefficient_vector(coefficients, design)
     prob = sigmoid(design.matrix(sample) @ theta)

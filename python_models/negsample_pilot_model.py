@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from negsample.fit import fit_logistic, make_design
+from negsample.fit import fit_logistic, make_design, to_pandas
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
 
     # Sorted by id: the fit then sees the same rows in the same order whatever
     # the warehouse's thread count, so its coefficients are the same bits.
-    sample = dbt.ref("negsample_pilot_sample").df().sort_values(id_column, kind="mergesort")
+    sample = to_pandas(dbt.ref("negsample_pilot_sample")).sort_values(id_column, kind="mergesort")
     design = make_design(sample, numeric, categorical)
     fit = fit_logistic(
         sample,

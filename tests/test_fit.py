@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negsample.fit import FitError, fit_logistic, make_design
+from negsample.fit import FitError, fit_logistic, make_design, to_pandas
 from negsample.reference import sigmoid, uniform
 
 
@@ -90,3 +90,21 @@ def test_constant_feature_is_named():
     design = make_design(frame, ["balance", "flag"], [])
     with pytest.raises(FitError, match="numeric feature 'flag' is constant"):
         fit_logistic(frame, "label", design)
+
+
+def test_to_pandas_takes_what_dbt_ref_returns_on_each_adapter():
+    frame = pd.DataFrame({"a": [1, 2]})
+
+    class SparkLike:  # pyspark.sql.DataFrame
+        def toPandas(self):
+            return frame
+
+    class SnowparkLike:
+        def to_pandas(self):
+            return frame
+
+    assert to_pandas(frame) is frame
+    assert to_pandas(SparkLike()) is frame
+    assert to_pandas(SnowparkLike()) is frame
+    with pytest.raises(TypeError, match="cannot turn a list"):
+        to_pandas([1, 2])

@@ -99,7 +99,7 @@ def test_builds_are_byte_identical_at_one_and_four_threads(rerun_project, tmp_pa
         ("negsample_coefficients", "model, term, level"),
     ):
         frames = [query(db, f"select * from {table} order by {order}") for db in (one, four, again)]
-        assert len(frames[0]) > 100
+        assert len(frames[0]) > (100 if table == "negsample_sample" else 10)
         for other in frames[1:]:
             pd.testing.assert_frame_equal(frames[0], other, check_exact=True)
 

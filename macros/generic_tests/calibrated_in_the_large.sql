@@ -7,7 +7,7 @@
 with totals as (
     select
         avg({{ prob_column }}) as mean_predicted,
-        avg(cast({{ label_column }} as double)) as observed_rate
+        avg(cast({{ label_column }} as {{ negsample._double() }})) as observed_rate
     from {{ model }}
 )
 

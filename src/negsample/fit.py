@@ -21,6 +21,21 @@ COEFFICIENT_COLUMNS = ["model", "term", "level", "is_reference", "estimate", "st
 INFORMATION_COLUMNS = ["row_term", "row_level", "col_term", "col_level", "value"]
 
 
+def to_pandas(frame: object) -> pd.DataFrame:
+    """A pandas copy of what ``dbt.ref()`` returns in a Python model, on any adapter.
+
+    DuckDB hands over a relation (``.df()``), Spark and Databricks a Spark
+    DataFrame (``.toPandas()``), Snowflake a Snowpark DataFrame (``.to_pandas()``).
+    """
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    for method in ("df", "toPandas", "to_pandas"):
+        convert = getattr(frame, method, None)
+        if callable(convert):
+            return convert()
+    raise TypeError(f"cannot turn a {type(frame).__name__} into a pandas DataFrame")
+
+
 class FitError(RuntimeError):
     """A fit that cannot give trustworthy coefficients; the message says why."""
 
@@ -205,6 +220,18 @@ def design_from_coefficients(
         levels[name] = tuple(sorted(mine["level"].astype(str)))
         reference[name] = str(mine.loc[mine["is_reference"].astype(bool), "level"].iloc[0])
     return Design(tuple(numeric), tuple(categorical), levels, reference)
+
+
+def reference_levels(table: pd.DataFrame) -> dict[str, str]:
+    """The reference level of each categorical term that ``table`` marks with is_reference.
+
+    Coefficients fitted elsewhere may leave reference levels out; those terms
+    are simply absent here, and make_design then picks the most frequent level.
+    """
+    if table.empty or "is_reference" not in table.columns:
+        return {}
+    marked = table[table["is_reference"].fillna(False).astype(bool) & table["level"].notna()]
+    return {str(row.term): str(row.level) for row in marked.itertuples()}
 
 
 def coefficient_vector(table: pd.DataFrame, design: Design) -> np.ndarray:

@@ -1,0 +1,57 @@
+{#-
+  Types and literals that differ between engines. Every float the package
+  computes with is a DOUBLE, so that DuckDB, Spark and the Python reference
+  do the same IEEE arithmetic (a bare `0.05` is a DECIMAL on DuckDB and Spark,
+  and decimal arithmetic rounds differently from double arithmetic).
+-#}
+
+{#- The 64-bit float type. -#}
+{% macro _double() -%}
+  {{ return(adapter.dispatch('_double', 'negsample')()) }}
+{%- endmacro %}
+
+{% macro default___double() -%}
+  double
+{%- endmacro %}
+
+{% macro bigquery___double() -%}
+  float64
+{%- endmacro %}
+
+{% macro postgres___double() -%}
+  double precision
+{%- endmacro %}
+
+{#-
+  A DOUBLE from a number or a SQL expression. A number is written with an
+  exponent (`5e-2`), which every engine reads as a float and rounds
+  correctly, instead of a decimal literal that some engines convert to
+  double by a division that can be one ulp off.
+-#}
+{% macro _as_double(value) -%}
+  {%- if value is number -%}
+    {%- set text = '%r' | format(value | float) -%}
+    {%- if 'e' not in text and 'inf' not in text and 'nan' not in text -%}
+      {%- set text = text ~ 'e0' -%}
+    {%- endif -%}
+    cast({{ text }} as {{ negsample._double() }})
+  {%- else -%}
+    cast(({{ value }}) as {{ negsample._double() }})
+  {%- endif -%}
+{%- endmacro %}
+
+{#-
+  Remainder of a BIGINT by a BIGINT, with the sign of the dividend (as C and
+  Java define it); the callers make it non-negative where they need to.
+-#}
+{% macro _mod(dividend, divisor) -%}
+  {{ return(adapter.dispatch('_mod', 'negsample')(dividend, divisor)) }}
+{%- endmacro %}
+
+{% macro default___mod(dividend, divisor) -%}
+  (({{ dividend }}) % ({{ divisor }}))
+{%- endmacro %}
+
+{% macro bigquery___mod(dividend, divisor) -%}
+  mod({{ dividend }}, {{ divisor }})
+{%- endmacro %}

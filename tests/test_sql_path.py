@@ -1,0 +1,100 @@
+"""Where the pilot and final coefficients come from, and which Python models that leaves.
+
+The vars `negsample:pilot_coefficients`, `negsample:pilot_information` and
+`negsample:final_coefficients` (coefficients fitted elsewhere) and
+`negsample:pilot_score_column` (p~ given) switch the Python models off; the
+SQL path itself is run for real on Spark in tests/test_spark.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from negsample import reference
+from tests.conftest import query, run_dbt
+
+pytestmark = pytest.mark.dbt
+
+PYTHON_MODELS = {"negsample_pilot_model", "negsample_pilot_information", "negsample_final_model"}
+
+
+def enabled_python_models(tmp_path: Path, variables: dict) -> set[str]:
+    run = run_dbt(
+        ["ls", "--resource-type", "model", "--output", "name", "--quiet"],
+        tmp_path / "ls.duckdb",
+        variables=variables,
+    )
+    return {line.strip() for line in run.output.splitlines()} & PYTHON_MODELS
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        (
+            {
+                "negsample:pilot_coefficients": "demo_events",
+                "negsample:final_coefficients": "demo_events",
+            },
+            set(),
+        ),
+        (
+            {"negsample:pilot_information": "demo_events", "negsample:score": "a_optimal"},
+            {"negsample_pilot_model", "negsample_final_model"},
+        ),
+        ({"negsample:pilot_score_column": "balance"}, {"negsample_final_model"}),
+        # l_optimal needs the design vector, hence the pilot's levels.
+        (
+            {"negsample:pilot_score_column": "balance", "negsample:score": "l_optimal"},
+            PYTHON_MODELS,
+        ),
+    ],
+    ids=["coefficients-given", "information-given", "score-column", "score-column-l-optimal"],
+)
+def test_python_models_run_only_where_needed(tmp_path, variables, expected):
+    assert enabled_python_models(tmp_path, variables) == expected
+
+
+def test_a_optimal_without_information_names_the_var(tmp_path):
+    run = run_dbt(
+        ["parse"],
+        tmp_path / "parse.duckdb",
+        variables={"negsample:pilot_coefficients": "demo_events", "negsample:score": "a_optimal"},
+        check=False,
+    )
+    assert not run.ok
+    assert "negsample:pilot_information" in run.output
+
+
+def test_pilot_score_column_alone_needs_no_pilot_fit(demo_db, tmp_path):
+    """p~ from a column: no pilot model, pilot_logit null, pi from the column, a calibrated fit."""
+    database = tmp_path / "score_column.duckdb"
+    shutil.copy(demo_db, database)
+    # A logged score in (0, 1) on the demo table (the seed is not reloaded).
+    # Any score will do for the draw: the final fit stays calibrated whatever
+    # drove the sample, because its offset follows pi.
+    with duckdb.connect(str(database)) as con:
+        con.execute("alter table demo_events add column logged_score double")
+        con.execute("update demo_events set logged_score = 0.002 + 0.001 * sessions_30d")
+        con.execute("drop table negsample_pilot_model")
+        con.execute("drop table negsample_pilot_information")
+    variables = {"negsample:pilot_score_column": "logged_score"}
+    run_dbt(["build", "--exclude", "resource_type:seed"], database, variables=variables)
+
+    tables = set(query(database, "select table_name from information_schema.tables")["table_name"])
+    assert not tables & {"negsample_pilot_model", "negsample_pilot_information"}
+    rows = query(database, "select * from demo_events order by id")
+    scores = query(database, "select * from negsample_pilot_scores order by id")
+    assert scores["pilot_logit"].isna().all()
+    np.testing.assert_array_equal(scores["pilot_prob"], rows["logged_score"])
+    probs = query(database, "select * from negsample_sampling_probs order by id")
+    pi, _ = reference.sampling_probability(
+        rows["logged_score"].to_numpy(), rows["label"].to_numpy() == 0, 0.05, 0.1
+    )
+    np.testing.assert_allclose(probs["sampling_prob"], pi, rtol=1e-12)
+    models = query(database, "select distinct model from negsample_coefficients")
+    assert set(models["model"]) == {"final", "ipw"}
