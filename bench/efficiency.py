@@ -504,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
         ["design", "rate", "setting", "lcl_minus_ipw", "se"]
     ]
     summary.to_csv(args.out / f"efficiency{suffix}.csv", index=False)
-    report = render(summary, gaps, rows, int(raw["replicate"].nunique()), log)
+    report = render(summary, gaps, rows, int(raw["replicate"].nunique()), log, suffix)
     (args.out / f"efficiency{suffix}.md").write_text(report)
     plot(summary, args.out / f"efficiency{suffix}.png")
     print(report)
@@ -523,12 +523,18 @@ def best_nonuniform(summary: pd.DataFrame, design: str, rate: float) -> pd.Serie
 
 
 def render(
-    summary: pd.DataFrame, gaps: pd.DataFrame, rows: int, replicates: int, log: list[str]
+    summary: pd.DataFrame,
+    gaps: pd.DataFrame,
+    rows: int,
+    replicates: int,
+    log: list[str],
+    suffix: str = "",
 ) -> str:
     lines = [
         "# Efficiency: MSE of the slopes relative to the full-data MLE",
         "",
-        f"Command: `python bench/efficiency.py` ({rows:,} rows per design, 20% held out, "
+        f"Command: `python bench/efficiency.py{' --quick' if suffix else ''}` "
+        f"({rows:,} rows per design, 20% held out, "
         f"{replicates} replicates per cell; run time {'; '.join(log)}).",
         "",
         "MSE ratio = 1 + E|theta^ - theta^_full|^2 / tr Cov(full-data MLE), slopes only, "

@@ -32,7 +32,12 @@ negatives as (
 ),
 
 all_rows as (
+    -- Counted here, not taken from the scale: under a frozen design the
+    -- scale keeps the counts of the build that estimated it.
     select
+        count(*) as n_rows,
+        sum(case when label_value = 1 then 1 else 0 end) as n_positive,
+        sum(case when label_value = 0 then 1 else 0 end) as n_negative,
         sum(case when is_sampled then 1 else 0 end) as kept_rows,
         sum(case when n_unseen_levels > 0 then 1 else 0 end) as n_unseen_level_rows,
         sum(negsample_imputed) as n_imputed_values
@@ -47,9 +52,9 @@ pilot as (
 )
 
 select
-    scale.n_rows,
-    scale.n_positive,
-    scale.n_negative,
+    all_rows.n_rows,
+    all_rows.n_positive,
+    all_rows.n_negative,
     scale.sampling_rate,
     scale.w,
     scale.sampling_scale,

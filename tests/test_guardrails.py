@@ -296,7 +296,7 @@ def test_extreme_linear_predictors_do_not_overflow(guard_project, tmp_path):
     run_dbt(["build"], other, project_dir=project, variables={"negsample:source": "extreme_row"})
     row = query(
         other,
-        "select pilot_logit, pilot_prob, sampling_prob from negsample_pilot_scores where id = 11",
+        "select pilot_logit, pilot_prob, sampling_prob from negsample_sampling_probs where id = 11",
     ).iloc[0]
     assert abs(row["pilot_logit"]) > 700
     assert 0 <= row["pilot_prob"] <= 1 and 0 < row["sampling_prob"] <= 1

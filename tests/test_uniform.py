@@ -13,8 +13,8 @@ from negsample import reference
 from tests.conftest import DBT, PROJECT_DIR
 
 
-def compiled_uniform_sql(seed: int, stream: str | int) -> str:
-    inline = f"select k, {{{{ negsample.uniform('k', {seed}, {stream!r}) }}}} as u from keys"
+def compile_inline(inline: str) -> str:
+    """The SQL dbt compiles from an inline query (the package's macros rendered)."""
     proc = subprocess.run(
         [
             DBT,
@@ -33,6 +33,12 @@ def compiled_uniform_sql(seed: int, stream: str | int) -> str:
         check=True,
     )
     return proc.stdout.strip()
+
+
+def compiled_uniform_sql(seed: int, stream: str | int) -> str:
+    return compile_inline(
+        f"select k, {{{{ negsample.uniform('k', {seed}, {stream!r}) }}}} as u from keys"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -122,24 +128,7 @@ def test_unknown_stream_is_rejected():
 @pytest.mark.dbt
 def test_seed_given_as_sql_expression_draws_the_same_bits():
     """Many seeds in one query (one per replicate) give what each seed gives alone."""
-    inline = "select k, s, {{ negsample.uniform('k', 's', 'sample') }} as u from keys"
-    proc = subprocess.run(
-        [
-            DBT,
-            "compile",
-            "--quiet",
-            "--inline",
-            inline,
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        check=True,
-    )
+    sql = compile_inline("select k, s, {{ negsample.uniform('k', 's', 'sample') }} as u from keys")
     seeds = [42, 7, -3, 2**40]
     keys = np.arange(-500, 500, dtype=np.int64)
     with duckdb.connect() as con:
@@ -148,7 +137,7 @@ def test_seed_given_as_sql_expression_draws_the_same_bits():
             "unnest(?::bigint[]) b(s)",
             [keys.tolist(), seeds],
         )
-        got = con.sql(proc.stdout.strip()).df()
+        got = con.sql(sql).df()
     for seed in seeds:
         part = got[got["s"] == seed].sort_values("k")
         np.testing.assert_array_equal(
