@@ -92,11 +92,12 @@ def test_sql_and_python_score_typed_levels_identically(installed):
     np.testing.assert_allclose(sql["pilot_logit"], design.matrix(rows) @ theta, rtol=1e-12)
     final = query(installed, "select * from negsample_coefficients where model = 'final'")
     final_design = design_from_coefficients(final, ["x1", "x2"], ["is_weekend", "region_code"])
+    # The final fit's log odds, before the intercept update the scored view adds.
     scored = query(
-        installed, "select event_id, corrected_logit from negsample_scored order by event_id"
+        installed, "select event_id, final_logit from negsample_final_scores order by event_id"
     )
     np.testing.assert_allclose(
-        scored["corrected_logit"],
+        scored["final_logit"],
         final_design.matrix(rows) @ coefficient_vector(final, final_design),
         rtol=1e-12,
     )
