@@ -8,19 +8,20 @@
 {%- set label = adapter.quote(cfg.label_column) -%}
 
 select
-    {{ adapter.quote(cfg.id_column) }},
-    {{ label }},
+    probs.{{ adapter.quote(cfg.id_column) }},
+    probs.{{ label }},
     {%- for name in cfg.numeric_features + cfg.categorical_features %}
-    {{ adapter.quote(name) }},
+    probs.{{ adapter.quote(name) }},
     {%- endfor %}
-    pilot_prob,
-    sampling_prob,
-    -ln(sampling_prob) as log_odds_offset,
-    case when {{ label }} = 1 then 1.0 else 1.0 / sampling_prob end as ipw_weight
+    probs.pilot_prob,
+    probs.sampling_prob,
+    -ln(probs.sampling_prob) as log_odds_offset,
+    case when probs.{{ label }} = 1 then 1.0 else 1.0 / probs.sampling_prob end as ipw_weight
 from {{ ref('negsample_sampling_probs') }} as probs
-where
-    probs.is_sampled
-    {%- if is_incremental() %}
+where probs.is_sampled
+{%- if is_incremental() %}
     -- A frozen design appends the rows kept among the new ones.
-    and probs.{{ adapter.quote(cfg.id_column) }} not in (select kept.{{ adapter.quote(cfg.id_column) }} from {{ this }} as kept)
-    {%- endif %}
+    and probs.{{ adapter.quote(cfg.id_column) }} not in (
+        select kept.{{ adapter.quote(cfg.id_column) }} from {{ this }} as kept
+    )
+{%- endif %}

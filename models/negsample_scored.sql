@@ -14,8 +14,7 @@ with final_scores as (
 ),
 
 intercept_update as (
-    select
-        case when is_applied then intercept_delta else 0.0 end as delta
+    select case when is_applied then intercept_delta else 0.0 end as delta
     from {{ ref('negsample_intercept_update') }}
 ),
 
