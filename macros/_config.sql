@@ -58,7 +58,7 @@
     {%- if column is not string or not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', column) -%}
       {{ negsample._fail("var '" ~ var_name ~ "' names the column '" ~ column ~ "', which is not a plain identifier (letters, digits and _, not starting with a digit)") }}
     {%- endif -%}
-    {%- if (column | lower) in seen -%}
+    {%- if (column | lower) in seen and var_name != 'negsample:pilot_score_column' -%}
       {{ negsample._fail("column '" ~ column ~ "' is named by var '" ~ var_name ~ "' and again by var '" ~ seen[column | lower] ~ "'; each column may play one role once") }}
     {%- endif -%}
     {%- do seen.update({column | lower: var_name}) -%}

@@ -26,7 +26,9 @@
   {%- for var_name, column in roles if var_name in ['negsample:numeric_features', 'negsample:label_column'] -%}
     {%- set col = by_name[column | lower] -%}
     {%- set type_name = col.dtype | lower -%}
-    {%- if not (col.is_numeric() or col.is_float() or col.is_integer() or type_name.startswith('bool')) -%}
+    {%- set base_type = type_name.split('(')[0].strip() -%}
+    {%- set numeric_names = ['int', 'integer', 'bigint', 'smallint', 'tinyint', 'hugeint', 'double', 'float', 'real', 'decimal', 'numeric', 'number', 'float64', 'int64', 'double precision', 'boolean', 'bool'] -%}
+    {%- if not (col.is_numeric() or col.is_float() or col.is_integer() or base_type in numeric_names) -%}
       {{ negsample._fail("column '" ~ column ~ "' (var '" ~ var_name ~ "') has type " ~ col.dtype ~ ", not a number" ~ ("; list it in negsample:categorical_features instead" if var_name == 'negsample:numeric_features' else "")) }}
     {%- endif -%}
   {%- endfor -%}
