@@ -50,6 +50,8 @@ FLOOR = 0.1
 # Models that are diagnostics, not the sampling path: reported separately.
 DIAGNOSTICS_PREFIX = "negsample_diagnostics"
 PYTHON_MODELS = {"negsample_pilot_model", "negsample_pilot_information", "negsample_final_model"}
+# DuckDB's memory_limit for the dbt run (--memory-limit); set in main().
+MEMORY_LIMIT = "2GB"
 README_BEGIN = "<!-- scale-benchmark:begin -->"
 README_END = "<!-- scale-benchmark:end -->"
 
@@ -159,6 +161,9 @@ def make_project(work: Path, paths: list[Path]) -> Path:
         "negsample:numeric_features": FEATURES,
         "negsample:categorical_features": [],
         "negsample:sampling_rate": SAMPLING_RATE,
+        # The peer's design (pi = clip(rho * p / w)): score p, budget paper.
+        "negsample:score": "p",
+        "negsample:budget": "paper",
         "negsample:floor": FLOOR,
         "negsample:seed": SEED,
     }
@@ -178,6 +183,8 @@ def make_project(work: Path, paths: list[Path]) -> Path:
 def dbt_env(work: Path, threads: int) -> dict[str, str]:
     return {
         **os.environ,
+        # The profile reads it (profiles.yml); DuckDB spills to <database>.tmp beyond it.
+        "NEGSAMPLE_MEMORY_LIMIT": MEMORY_LIMIT,
         "NEGSAMPLE_DUCKDB_PATH": str(work / "scale.duckdb"),
         "NEGSAMPLE_THREADS": str(threads),
         "DBT_TARGET_PATH": str(work / "target"),
@@ -327,7 +334,7 @@ def uniform_cost(project: Path, work: Path, threads: int, rows: int) -> dict:
     """
     integer = compile_inline(project, work, threads, "{{ negsample.uniform('k', 42, 'sample') }}")
     string_key = compile_inline(
-        project, work, threads, "{{ negsample.default___string_key('cast(k as varchar)') }}"
+        project, work, threads, "{{ negsample._string_key('cast(k as varchar)') }}"
     )
     text_rows = max(1, rows // 10)
     queries = {
@@ -411,7 +418,8 @@ def write_report(rows: list[dict], uniform: dict | None, args: argparse.Namespac
     text = (
         f"Machine: {psutil.cpu_count()} cores, {mem:.0f} GB RAM, {platform.platform()}, shared "
         f"with other jobs (absolute times are noisy; the ratios come from one run, side by "
-        f"side). dbt threads {args.threads} (DuckDB uses every core), "
+        f"side). dbt threads {args.threads} (DuckDB uses every core), DuckDB memory_limit "
+        f"{args.memory_limit}, "
         f"sampling rate {SAMPLING_RATE}, score `p`, budget `paper`. Command: `{command}`\n\n"
         + table_markdown(rows)
         + "\nnegsample s: wall time of `dbt run` (all models, diagnostics included, dbt start-up "
@@ -444,11 +452,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/negsample-scale"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--uniform-rows", type=parse_size, default=parse_size("20M"))
+    parser.add_argument(
+        "--memory-limit", default=MEMORY_LIMIT, help="DuckDB memory_limit of the dbt run"
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip the pandas peer")
     parser.add_argument("--no-readme", action="store_true", help="do not update README.md")
     parser.add_argument("--keep-db", action="store_true", help="keep each size's DuckDB file")
     parser.add_argument("--peer-worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    globals()["MEMORY_LIMIT"] = args.memory_limit
     if args.peer_worker:
         peer_worker(args.peer_worker)
         return 0

@@ -4,7 +4,9 @@
   for contrast, the uncorrected sample-scale score sigmoid(sample_logit).
   Each decile has its count, mean prediction, observed rate and a Wilson 95%
   interval for the observed rate: a calibrated score has its mean
-  prediction inside the interval.
+  prediction inside the interval. Deciles are cut between cells of a
+  1/10000 log-odds grid (negsample._score_cell) instead of by a sort of
+  every row, so their counts differ from N/10 by at most one cell's rows.
 -#}
 {%- set cfg = negsample._config() -%}
 {%- set z = 1.959963984540054 -%}
@@ -19,31 +21,60 @@ with scored as (
     from {{ ref('negsample_scored') }}
 ),
 
-binned as (
+-- Rows counted by cell of a fine log-odds grid, in one hash aggregate per
+-- score: the deciles below come from the cells' running counts, without
+-- sorting every row.
+cells as (
     select
         'corrected' as score,
-        ntile(10) over (order by corrected_prob) as decile,
-        label_value,
-        corrected_prob as predicted
+        {{ negsample._score_cell('corrected_prob') }} as cell,
+        count(*) as n_rows,
+        sum(label_value) as n_positive,
+        sum(corrected_prob) as sum_predicted
     from scored
+    group by 1, 2
     union all
     select
         'uncorrected' as score,
-        ntile(10) over (order by sample_prob) as decile,
-        label_value,
-        sample_prob as predicted
+        {{ negsample._score_cell('sample_prob') }} as cell,
+        count(*) as n_rows,
+        sum(label_value) as n_positive,
+        sum(sample_prob) as sum_predicted
     from scored
+    group by 1, 2
+),
+
+-- A cell goes whole to the decile of its first row, the decile that
+-- ntile(10) would give that row; equal scores always share a decile.
+placed as (
+    select
+        score,
+        n_rows,
+        n_positive,
+        sum_predicted,
+        least(
+            10,
+            1 + floor(
+                10.0 * coalesce(
+                    sum(n_rows) over (
+                        partition by score order by cell nulls first rows between unbounded preceding and 1 preceding
+                    ),
+                    0
+                ) / sum(n_rows) over (partition by score)
+            )
+        ) as decile
+    from cells
 ),
 
 deciles as (
     select
         score,
-        decile,
-        count(*) as n_rows,
-        avg(predicted) as mean_predicted,
-        avg(cast(label_value as {{ negsample._double() }})) as observed_rate
-    from binned
-    group by score, decile
+        cast(decile as integer) as decile,
+        cast(sum(n_rows) as {{ dbt.type_bigint() }}) as n_rows,
+        sum(sum_predicted) / sum(n_rows) as mean_predicted,
+        sum(cast(n_positive as {{ negsample._double() }})) / sum(n_rows) as observed_rate
+    from placed
+    group by 1, 2
 )
 
 select

@@ -2,13 +2,19 @@
 {#-
   Log loss and AUC of the pilot probability and of the final corrected
   probability over every row of the source, one row per model.
-  AUC is the Mann-Whitney statistic: the rank sum of the positives, ties
-  given their average rank, so it needs only window functions and works on
-  any engine. Probabilities are clipped to [eps, 1 - eps] before ln() so a
-  saturated prediction costs a large, finite loss instead of an error.
+
+  AUC is the Mann-Whitney statistic computed without sorting the rows: rows
+  are counted by cell of a fine log-odds grid (negsample._score_cell), and
+  each positive beats the negatives of the cells below and ties with the
+  negatives of its own cell (counted one half). That is the exact AUC, ties
+  at their average rank, except for pairs in one cell whose scores differ;
+  auc_tie_bound bounds the error by half the share of positive-negative
+  pairs that share a cell holding unequal scores. Probabilities are clipped to [eps, 1 - eps]
+  before ln() so a saturated prediction costs a large, finite loss.
 -#}
 {%- set cfg = negsample._config() -%}
 {%- set eps = 1e-15 -%}
+{%- set double = negsample._double() -%}
 
 with scored as (
     select
@@ -33,29 +39,53 @@ predictions as (
     from scored
 ),
 
-ranked as (
+cells as (
     select
         model,
-        label_value,
-        predicted,
-        least(1.0 - {{ eps }}, greatest({{ eps }}, predicted)) as clipped,
-        -- rank() gives a tie group its first rank; adding half the group's
-        -- size minus one gives the average rank the Mann-Whitney AUC needs.
-        rank() over (partition by model order by predicted)
-        + (count(*) over (partition by model, predicted) - 1) / 2.0 as mid_rank
+        {{ negsample._score_cell('predicted', eps) }} as cell,
+        count(*) as n_rows,
+        sum(label_value) as n_positive,
+        sum(predicted) as sum_predicted,
+        min(predicted) < max(predicted) as has_unequal_scores,
+        sum(
+            label_value * ln(least(1.0 - {{ eps }}, greatest({{ eps }}, predicted)))
+            + (1 - label_value) * ln(1.0 - least(1.0 - {{ eps }}, greatest({{ eps }}, predicted)))
+        ) as sum_log_likelihood
     from predictions
+    group by model, cell
+),
+
+ordered_cells as (
+    select
+        model,
+        n_rows,
+        n_positive,
+        n_rows - n_positive as n_negative,
+        sum_predicted,
+        sum_log_likelihood,
+        has_unequal_scores,
+        coalesce(
+            sum(n_rows - n_positive) over (
+                partition by model order by cell nulls first rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as negatives_below
+    from cells
 ),
 
 totals as (
     select
         model,
-        count(*) as n_rows,
-        sum(label_value) as n_positive,
-        avg(predicted) as mean_predicted,
-        avg(cast(label_value as double)) as observed_rate,
-        -avg(label_value * ln(clipped) + (1 - label_value) * ln(1.0 - clipped)) as log_loss,
-        sum(case when label_value = 1 then mid_rank else 0.0 end) as positive_rank_sum
-    from ranked
+        cast(sum(n_rows) as {{ dbt.type_bigint() }}) as n_rows,
+        cast(sum(n_positive) as {{ dbt.type_bigint() }}) as n_positive,
+        sum(sum_predicted) / sum(n_rows) as mean_predicted,
+        sum(cast(n_positive as {{ double }})) / sum(n_rows) as observed_rate,
+        -sum(sum_log_likelihood) / sum(n_rows) as log_loss,
+        sum(cast(n_positive as {{ double }}) * (negatives_below + 0.5 * n_negative)) as positive_wins,
+        sum(
+            case when has_unequal_scores then cast(n_positive as {{ double }}) * n_negative else 0.0 end
+        ) as merged_pairs
+    from ordered_cells
     group by model
 )
 
@@ -66,6 +96,6 @@ select
     mean_predicted,
     observed_rate,
     log_loss,
-    (positive_rank_sum - cast(n_positive as double) * (n_positive + 1) / 2.0)
-    / (cast(n_positive as double) * (n_rows - n_positive)) as auc
+    positive_wins / (cast(n_positive as {{ double }}) * (n_rows - n_positive)) as auc,
+    0.5 * merged_pairs / (cast(n_positive as {{ double }}) * (n_rows - n_positive)) as auc_tie_bound
 from totals

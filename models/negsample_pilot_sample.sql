@@ -1,7 +1,8 @@
 {{ config(materialized=('incremental' if negsample._config().freeze_design else 'table')) }}
 {#-
   DESIGN step 1: every positive, and each negative with probability
-  rho0 = min(1, pilot_ratio * N1 / N0), drawn from the 'pilot' stream.
+  rho0 = min(1, pilot_ratio * N1 / N0), drawn from the 'pilot' stream
+  (the draw is kept in pilot_uniform).
   log_odds_offset = -ln(rho0) moves the pilot fit to the population scale.
 -#}
 {%- set cfg = negsample._config() -%}
@@ -30,15 +31,24 @@ pilot_rate as (
             / cast(n_negative as {{ negsample._double() }})
         ) as pilot_rate
     from class_counts
+),
+
+-- The uniform is a column here, computed once per row, and filtered below.
+drawn as (
+    select
+        input_rows.*,
+        pilot_rate.pilot_rate,
+        {{ negsample.uniform('input_rows.negsample_key', cfg.seed, 'pilot') }} as pilot_uniform
+    from input_rows
+    cross join pilot_rate
+    {{ negsample._optimization_fence() }}
 )
 
 select
-    input_rows.*,
-    pilot_rate.pilot_rate,
-    -ln(pilot_rate.pilot_rate) as log_odds_offset
-from input_rows
-cross join pilot_rate
+    drawn.*,
+    -ln(drawn.pilot_rate) as log_odds_offset
+from drawn
 where
-    input_rows.{{ label }} = 1
-    or {{ negsample.uniform('input_rows.negsample_key', cfg.seed, 'pilot') }} < pilot_rate.pilot_rate
+    drawn.{{ label }} = 1
+    or drawn.pilot_uniform < drawn.pilot_rate
 {%- endif %}

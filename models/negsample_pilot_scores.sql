@@ -12,7 +12,7 @@
 {%- set design = negsample._design_terms(coefficients) -%}
 {%- set is_a_optimal = cfg.score == 'a_optimal' -%}
 {%- if is_a_optimal -%}
-  {%- set information = ref(cfg.pilot_information) if cfg.pilot_information else ref('negsample_pilot_information') -%}
+{%- set information = ref(cfg.pilot_information) if cfg.pilot_information else ref('negsample_pilot_information') -%}
 {%- endif -%}
 
 with input_rows as (

@@ -30,6 +30,7 @@ drawn as (
         {{ negsample.uniform('scores.negsample_key', cfg.seed, 'sample') }} as sample_uniform
     from scores
     cross join scale
+    {{ negsample._optimization_fence() }}
 )
 
 select

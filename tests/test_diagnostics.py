@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
@@ -27,6 +28,29 @@ def reference_log_loss(label: np.ndarray, predicted: np.ndarray) -> float:
     return float(-np.mean(label * np.log(p) + (1 - label) * np.log(1 - p)))
 
 
+def score_cells(predicted: np.ndarray) -> np.ndarray:
+    """negsample._score_cell: the 1/10000 log-odds grid cell of each probability."""
+    p = np.clip(predicted, EPS, 1 - EPS)
+    return np.floor(10000.0 * np.log(p / (1 - p)))
+
+
+def reference_deciles(label: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
+    """Deciles as the model cuts them: whole cells, each in the decile of its first row."""
+    frame = pd.DataFrame({"cell": score_cells(predicted), "label": label, "p": predicted})
+    cells = frame.groupby("cell").agg(n=("label", "size"), pos=("label", "sum"), sp=("p", "sum"))
+    below = cells["n"].cumsum() - cells["n"]
+    cells["decile"] = np.minimum(10, 1 + np.floor(10.0 * below / len(frame))).astype(int)
+    out = cells.groupby("decile").agg(n_rows=("n", "sum"), pos=("pos", "sum"), sp=("sp", "sum"))
+    return pd.DataFrame(
+        {
+            "n_rows": out["n_rows"],
+            "mean_predicted": out["sp"] / out["n_rows"],
+            "observed_rate": out["pos"] / out["n_rows"],
+            "largest_cell": cells.groupby("decile")["n"].max(),
+        }
+    )
+
+
 def check_fit_table(database) -> None:
     scored = query(database, "select label, pilot_prob, corrected_prob from negsample_scored")
     fit = query(database, "select * from negsample_diagnostics_fit").set_index("model")
@@ -37,7 +61,8 @@ def check_fit_table(database) -> None:
         row = fit.loc[model]
         assert row["n_rows"] == len(scored)
         assert row["n_positive"] == label.sum()
-        assert row["auc"] == pytest.approx(reference_auc(label, predicted), rel=1e-12)
+        # Pairs in one grid cell count as ties: the bound covers the difference.
+        assert abs(row["auc"] - reference_auc(label, predicted)) <= row["auc_tie_bound"] + 1e-12
         assert row["log_loss"] == pytest.approx(reference_log_loss(label, predicted), rel=1e-10)
         assert row["mean_predicted"] == pytest.approx(predicted.mean(), rel=1e-12)
         assert row["observed_rate"] == pytest.approx(label.mean(), rel=1e-12)
@@ -53,6 +78,27 @@ def test_fit_log_loss_and_auc_match_the_reference(demo_db):
     for model in ("pilot", "final"):
         assert 0.65 < fit.loc[model, "auc"] < 0.9
         assert fit.loc[model, "log_loss"] < constant
+        # The grid is fine enough that the AUC is exact to well under 1e-5.
+        assert 0 < fit.loc[model, "auc_tie_bound"] < 2e-5
+
+
+def test_deciles_cut_whole_grid_cells_close_to_equal_counts(demo_db):
+    scored = query(demo_db, "select label, corrected_prob, sample_logit from negsample_scored")
+    diag = query(demo_db, "select * from negsample_diagnostics order by score, decile")
+    label = scored["label"].to_numpy()
+    sample_prob = 1 / (1 + np.exp(-scored["sample_logit"].to_numpy()))
+    for score, predicted in (
+        ("corrected", scored["corrected_prob"].to_numpy()),
+        ("uncorrected", sample_prob),
+    ):
+        table = diag[diag["score"] == score].set_index("decile")
+        expected = reference_deciles(label, predicted)
+        assert list(table.index) == list(expected.index) == list(range(1, 11))
+        np.testing.assert_array_equal(table["n_rows"], expected["n_rows"])
+        np.testing.assert_allclose(table["mean_predicted"], expected["mean_predicted"], rtol=1e-9)
+        np.testing.assert_allclose(table["observed_rate"], expected["observed_rate"], rtol=1e-12)
+        # Each decile is a tenth of the rows, give or take one cell.
+        assert (abs(table["n_rows"] - len(label) / 10) <= expected["largest_cell"] + 1).all()
 
 
 def test_fit_auc_gives_ties_their_average_rank(tmp_path):
@@ -68,6 +114,9 @@ def test_fit_auc_gives_ties_their_average_rank(tmp_path):
     scored = query(database, "select label, pilot_prob, corrected_prob from negsample_scored")
     assert scored["corrected_prob"].nunique() < len(scored) / 50
     check_fit_table(database)
+    # Every grid cell holds one score here, so the AUC is exact: no bound.
+    fit = query(database, "select * from negsample_diagnostics_fit")
+    assert (fit["auc_tie_bound"] == 0).all()
     label = scored["label"].to_numpy()
     predicted = scored["corrected_prob"].to_numpy()
     first_rank = rankdata(predicted, method="min")

@@ -248,6 +248,7 @@ def test_zero_pilot_segment_keeps_a_floor_and_finite_offsets(guard_project, tmp_
         variables={
             "negsample:source": "zero_segment",
             "negsample:pilot_score_column": "pilot_score",
+            "negsample:score": "p",
             "negsample:floor": 0.1,
         },
     )
@@ -271,6 +272,7 @@ def test_no_floor_and_underflowing_scores_keep_offsets_finite(guard_project, tmp
     variables = {
         "negsample:source": "zero_segment",
         "negsample:pilot_score_column": "pilot_score",
+        "negsample:score": "p",
         "negsample:floor": 0,
     }
     run_dbt(

@@ -139,7 +139,12 @@ def test_frozen_design_scores_new_rows_with_the_stored_pilot_and_scale(rerun_pro
     design = design_from_coefficients(pilot, demo.NUMERIC_FEATURES, demo.CATEGORICAL_FEATURES)
     prob = reference.sigmoid(design.matrix(rows) @ coefficient_vector(pilot, design))
     s = scale.iloc[0]
-    pi = np.minimum(1.0, np.maximum(s["floor_prob"], s["sampling_scale"] * prob))
+    # The score t is p~ times a norm that depends on the stored information
+    # (a_optimal, the default): t from the scores view, the scale from the store.
+    t = query(
+        database, "select sampling_score from negsample_pilot_scores where id > 4000 order by id"
+    )
+    pi = np.minimum(1.0, np.maximum(s["floor_prob"], s["sampling_scale"] * t["sampling_score"]))
     u = reference.uniform(rows["negsample_key"].to_numpy(), 42, "sample")
     np.testing.assert_allclose(new["pilot_prob"], prob, rtol=1e-12)
     np.testing.assert_allclose(new["sampling_prob"], pi, rtol=1e-12)

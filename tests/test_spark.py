@@ -44,6 +44,10 @@ def export_from_duckdb(database: Path, exports: Path) -> None:
             "from negsample_coefficients where model = 'pilot') "
             f"to '{exports / 'pilot_coefficients.parquet'}'"
         )
+        con.sql(
+            "copy (select * from negsample_pilot_information) "
+            f"to '{exports / 'pilot_information.parquet'}'"
+        )
         # Fitted elsewhere, coefficients may come without is_reference and
         # without the reference rows; the scored view must read them alike.
         con.sql(

@@ -38,6 +38,7 @@ def enabled_python_models(tmp_path: Path, variables: dict) -> set[str]:
         (
             {
                 "negsample:pilot_coefficients": "demo_events",
+                "negsample:pilot_information": "demo_events",
                 "negsample:final_coefficients": "demo_events",
             },
             set(),
@@ -46,7 +47,10 @@ def enabled_python_models(tmp_path: Path, variables: dict) -> set[str]:
             {"negsample:pilot_information": "demo_events", "negsample:score": "a_optimal"},
             {"negsample_pilot_model", "negsample_final_model"},
         ),
-        ({"negsample:pilot_score_column": "balance"}, {"negsample_final_model"}),
+        (
+            {"negsample:pilot_score_column": "balance", "negsample:score": "p"},
+            {"negsample_final_model"},
+        ),
         # l_optimal needs the design vector, hence the pilot's levels.
         (
             {"negsample:pilot_score_column": "balance", "negsample:score": "l_optimal"},
@@ -82,7 +86,7 @@ def test_pilot_score_column_alone_needs_no_pilot_fit(demo_db, tmp_path):
         con.execute("update demo_events set logged_score = 0.002 + 0.001 * sessions_30d")
         con.execute("drop table negsample_pilot_model")
         con.execute("drop table negsample_pilot_information")
-    variables = {"negsample:pilot_score_column": "logged_score"}
+    variables = {"negsample:pilot_score_column": "logged_score", "negsample:score": "p"}
     run_dbt(["build", "--exclude", "resource_type:seed"], database, variables=variables)
 
     tables = set(query(database, "select table_name from information_schema.tables")["table_name"])
