@@ -5,9 +5,10 @@
   a failure skips every downstream model: the tables and views already built
   stay as they were and BI tools keep serving the last good scores.
 
-  Two steps: the columns (do they exist, are numeric features numeric), from
-  the relation's metadata; then one aggregate pass over the rows (labels,
-  ids, NULLs, infinities, class counts, levels per categorical feature).
+  Three steps: the columns (do they exist, are numeric features numeric), from
+  the relation's metadata; one aggregate pass over the rows (labels, NULL
+  ids, the range of integer ids, NULLs, infinities, class counts, levels per
+  categorical feature); then the count of repeated ids (_duplicate_ids).
 -#}
 {% macro _validate_source(relation, cfg) -%}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
@@ -34,6 +35,7 @@
   {%- endfor -%}
 
   {%- set id = adapter.quote(cfg.id_column) -%}
+  {%- set id_is_integer = negsample._is_integer_column(by_name[cfg.id_column | lower]) -%}
   {%- set label = "cast(" ~ adapter.quote(cfg.label_column) ~ " as " ~ negsample._double() ~ ")" -%}
   {%- set finite = 1.7976931348623157e308 -%}
   {%- set check_query -%}
@@ -46,7 +48,11 @@
         sum(case when {{ label }} = 1 then 1 else 0 end) as n_positive,
         sum(case when {{ label }} = 0 then 1 else 0 end) as n_negative,
         sum(case when {{ id }} is null then 1 else 0 end) as null_ids,
-        count({{ id }}) - count(distinct {{ id }}) as duplicate_ids
+        count({{ id }}) as n_ids
+        {%- if id_is_integer %},
+        min(cast({{ id }} as bigint)) as id_min,
+        max(cast({{ id }} as bigint)) as id_max
+        {%- endif %}
         {%- for name in cfg.numeric_features %}
         {%- set x = "cast(" ~ adapter.quote(name) ~ " as " ~ negsample._double() ~ ")" %},
         sum(case when {{ x }} is null then 1 else 0 end) as nulls_{{ loop.index0 }},
@@ -58,6 +64,11 @@
     from {{ relation }}
   {%- endset -%}
   {%- set row = run_query(check_query).rows[0] -%}
+  {#- The duplicate count is its own query: the first pass gives what makes it cheap. -#}
+  {%- set duplicate_ids = negsample._duplicate_ids(
+    relation, cfg.id_column, id_is_integer, row['n_ids'] | int,
+    row['id_min'] if id_is_integer else none, row['id_max'] if id_is_integer else none
+  ) -%}
   {%- set problems = [] -%}
   {%- set label_name = "label column '" ~ cfg.label_column ~ "' (var 'negsample:label_column')" -%}
   {%- set id_name = "id column '" ~ cfg.id_column ~ "' (var 'negsample:id_column')" -%}
@@ -70,8 +81,8 @@
   {%- if row['null_ids'] > 0 -%}
     {%- do problems.append(id_name ~ " is NULL in " ~ row['null_ids'] ~ " rows") -%}
   {%- endif -%}
-  {%- if row['duplicate_ids'] > 0 -%}
-    {%- do problems.append(id_name ~ " repeats: " ~ row['duplicate_ids'] ~ " rows share an id with another row") -%}
+  {%- if duplicate_ids > 0 -%}
+    {%- do problems.append(id_name ~ " repeats: " ~ duplicate_ids ~ " rows share an id with another row") -%}
   {%- endif -%}
   {%- if row['n_positive'] == 0 -%}
     {%- do problems.append(label_name ~ " has no positives (label 1) among " ~ row['n_rows'] ~ " rows") -%}

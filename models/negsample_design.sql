@@ -20,27 +20,24 @@ with probs as (
     from {{ ref('negsample_sampling_probs') }}
 ),
 
-negatives as (
-    select
-        sum(sampling_prob) as expected_negatives,
-        sum(sampling_prob * (1.0 - sampling_prob)) as kept_negatives_variance,
-        sum(case when is_sampled then 1 else 0 end) as kept_negatives,
-        sum(case when is_capped then 1 else 0 end) as n_capped,
-        sum(case when is_floored then 1 else 0 end) as n_floored
-    from probs
-    where label_value = 0
-),
-
-all_rows as (
-    -- Counted here, not taken from the scale: under a frozen design the
-    -- scale keeps the counts of the build that estimated it.
+counts as (
+    -- One pass over the rows for every count. Counted here, not taken from
+    -- the scale: under a frozen design the scale keeps the counts of the
+    -- build that estimated it.
     select
         count(*) as n_rows,
         sum(case when label_value = 1 then 1 else 0 end) as n_positive,
         sum(case when label_value = 0 then 1 else 0 end) as n_negative,
         sum(case when is_sampled then 1 else 0 end) as kept_rows,
         sum(case when n_unseen_levels > 0 then 1 else 0 end) as n_unseen_level_rows,
-        sum(negsample_imputed) as n_imputed_values
+        sum(negsample_imputed) as n_imputed_values,
+        sum(case when label_value = 0 then sampling_prob else 0 end) as expected_negatives,
+        sum(
+            case when label_value = 0 then sampling_prob * (1.0 - sampling_prob) else 0 end
+        ) as kept_negatives_variance,
+        sum(case when label_value = 0 and is_sampled then 1 else 0 end) as kept_negatives,
+        sum(case when label_value = 0 and is_capped then 1 else 0 end) as n_capped,
+        sum(case when label_value = 0 and is_floored then 1 else 0 end) as n_floored
     from probs
 ),
 
@@ -52,23 +49,23 @@ pilot as (
 )
 
 select
-    all_rows.n_rows,
-    all_rows.n_positive,
-    all_rows.n_negative,
+    counts.n_rows,
+    counts.n_positive,
+    counts.n_negative,
     scale.sampling_rate,
     scale.w,
     scale.sampling_scale,
     scale.floor_prob,
-    negatives.expected_negatives,
-    negatives.kept_negatives,
-    negatives.kept_negatives_variance,
-    (negatives.kept_negatives - negatives.expected_negatives)
-    / sqrt(negatives.kept_negatives_variance) as kept_negatives_z,
-    all_rows.kept_rows,
-    negatives.n_capped,
-    negatives.n_floored,
-    all_rows.n_unseen_level_rows,
-    all_rows.n_imputed_values,
+    counts.expected_negatives,
+    counts.kept_negatives,
+    counts.kept_negatives_variance,
+    (counts.kept_negatives - counts.expected_negatives)
+    / sqrt(counts.kept_negatives_variance) as kept_negatives_z,
+    counts.kept_rows,
+    counts.n_capped,
+    counts.n_floored,
+    counts.n_unseen_level_rows,
+    counts.n_imputed_values,
     pilot.pilot_rows,
     pilot.pilot_sampling_rate,
     {{ negsample._as_double(cfg.pilot_ratio) }} as pilot_ratio,
@@ -77,6 +74,5 @@ select
     {{ negsample._as_double(cfg.floor) }} as floor,
     {{ cfg.seed }} as seed
 from {{ ref('negsample_sampling_scale') }} as scale
-cross join negatives
-cross join all_rows
+cross join counts
 cross join pilot

@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from negsample.fit import fit_logistic, make_design, reference_levels, to_pandas
+from negsample.fit import fit_logistic, make_design, reference_levels
+from negsample.rows import rows_of, to_pandas
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
@@ -25,9 +26,14 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     numeric = json.loads(numeric_json)
     categorical = json.loads(categorical_json)
 
-    # Sorted by id: the fit then sees the same rows in the same order whatever
-    # the warehouse's thread count, so its coefficients are the same bits.
-    sample = to_pandas(dbt.ref("negsample_sample")).sort_values(id_column, kind="mergesort")
+    # Streamed in chunks sorted by id: the fit never holds the whole sample,
+    # and sees the same rows in the same order whatever the warehouse's thread
+    # count, so its coefficients are the same bits.
+    sample = rows_of(
+        dbt.ref("negsample_sample"),
+        order_by=id_column,
+        columns=[id_column, label, *numeric, *categorical, "log_odds_offset", "ipw_weight"],
+    )
     # The pilot's coefficients wherever they came from (Python fit or a
     # relation); none when p~ is the pilot_score_column alone.
     pilot = to_pandas(dbt.ref("negsample_pilot_coefficients"))
@@ -37,14 +43,14 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
         sample,
         label,
         design,
-        offset=sample["log_odds_offset"].to_numpy(dtype=float),
+        offset="log_odds_offset",
         what="negsample_final_model (log-odds corrected fit)",
     )
     weighted = fit_logistic(
         sample,
         label,
         design,
-        weights=sample["ipw_weight"].to_numpy(dtype=float),
+        weights="ipw_weight",
         what="negsample_final_model (inverse-probability-weighted fit)",
     )
     return pd.concat(

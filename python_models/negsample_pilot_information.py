@@ -8,16 +8,15 @@ for the full table. Output: one row per (row term, column term) of M^-1.
 import json
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from negsample.fit import (
     coefficient_vector,
     design_from_coefficients,
-    information_inverse,
-    to_pandas,
+    information_table,
+    pilot_information_inverse,
 )
-from negsample.reference import sigmoid
+from negsample.rows import rows_of, to_pandas
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
@@ -31,13 +30,16 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     numeric = json.loads(numeric_json)
     categorical = json.loads(categorical_json)
 
-    # Sorted by id: the fit then sees the same rows in the same order whatever
-    # the warehouse's thread count, so its coefficients are the same bits.
-    sample = to_pandas(dbt.ref("negsample_pilot_sample")).sort_values(id_column, kind="mergesort")
+    # Streamed in chunks sorted by id: the sums never hold the whole sample,
+    # and see the same rows in the same order whatever the warehouse's thread
+    # count, so M^-1 is the same bits.
+    sample = rows_of(
+        dbt.ref("negsample_pilot_sample"),
+        order_by=id_column,
+        columns=[id_column, label, *numeric, *categorical, "pilot_rate"],
+    )
     coefficients = to_pandas(dbt.ref("negsample_pilot_model"))
     design = design_from_coefficients(coefficients, numeric, categorical)
     theta = coefficient_vector(coefficients, design)
-    prob = sigmoid(design.matrix(sample) @ theta)
-    is_positive = sample[label].to_numpy() == 1
-    weights = np.where(is_positive, 1.0, 1.0 / sample["pilot_rate"].to_numpy(dtype=float))
-    return information_inverse(sample, design, prob, weights)
+    inverse = pilot_information_inverse(sample, design, theta, label, "pilot_rate")
+    return information_table(inverse, design)

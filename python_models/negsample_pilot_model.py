@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from negsample.fit import fit_logistic, make_design, to_pandas
+from negsample.fit import fit_logistic, make_design
+from negsample.rows import rows_of
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
@@ -25,15 +26,20 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     numeric = json.loads(numeric_json)
     categorical = json.loads(categorical_json)
 
-    # Sorted by id: the fit then sees the same rows in the same order whatever
-    # the warehouse's thread count, so its coefficients are the same bits.
-    sample = to_pandas(dbt.ref("negsample_pilot_sample")).sort_values(id_column, kind="mergesort")
+    # Streamed in chunks sorted by id: the fit never holds the whole sample,
+    # and sees the same rows in the same order whatever the warehouse's thread
+    # count, so its coefficients are the same bits.
+    sample = rows_of(
+        dbt.ref("negsample_pilot_sample"),
+        order_by=id_column,
+        columns=[id_column, label, *numeric, *categorical, "log_odds_offset"],
+    )
     design = make_design(sample, numeric, categorical)
     fit = fit_logistic(
         sample,
         label,
         design,
-        offset=sample["log_odds_offset"].to_numpy(dtype=float),
+        offset="log_odds_offset",
         what="negsample_pilot_model (pilot logistic regression)",
     )
     return fit.coefficient_table("pilot")

@@ -109,23 +109,28 @@ def test_every_compiled_model_is_portable(compiled_sql):
 DISPATCHED = {
     "spark": [
         "select {{ negsample.spark___string_key('k') }} as v",
-        "select {{ negsample.spark___exact_div('a', 'b') }} as v",
+        "select {{ negsample.spark___shiftright('a', 32) }} as v",
+        "select {{ negsample.default___bitxor('a', 'b') }} & 7 as v",
         "{{ negsample.spark___literal_rows(['cast(1.5e0 as double)', '2'], 'factor') }}",
     ],
     "bigquery": [
         "select {{ negsample.bigquery___string_key('k') }} as v",
-        "select {{ negsample.bigquery___exact_div('a', 'b') }} as v",
+        "select {{ negsample.default___bitxor('a', 'b') }} as v",
+        "select {{ negsample.default___bitand(negsample.default___shiftright('a', 32), 7) }} as v",
         "select {{ negsample.bigquery___mod('a', 'b') }} as v",
         "select cast(x as {{ negsample.bigquery___double() }}) as v",
         "{{ negsample.default___literal_rows(['1.5e0', '2'], 'factor') }}",
     ],
     "snowflake": [
         "select {{ negsample.snowflake___string_key('k') }} as v",
-        "select {{ negsample.snowflake___exact_div('a', 'b') }} as v",
+        "select {{ negsample.snowflake___bitand('a', 4294967295) }} as v",
+        "select {{ negsample.snowflake___bitxor('a', 'b') }} as v",
+        "select {{ negsample.snowflake___shiftright('a', 16) }} as v",
     ],
     "postgres": [
         "select {{ negsample.default___string_key('k') }} as v",
         "select cast(x as {{ negsample.postgres___double() }}) as v",
+        "select {{ negsample.postgres___bitxor('a', 'b') }} as v",
     ],
 }
 

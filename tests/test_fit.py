@@ -6,8 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negsample.fit import FitError, fit_logistic, make_design, to_pandas
+from negsample.fit import (
+    FitError,
+    fit_logistic,
+    information_inverse_matrix,
+    make_design,
+    pilot_information_inverse,
+)
 from negsample.reference import sigmoid, uniform
+from negsample.rows import rows_of, to_pandas
 
 
 def simulate(rows: int, seed: int) -> pd.DataFrame:
@@ -64,6 +71,81 @@ def test_standardization_does_not_change_the_answer():
     raw = sm.GLM(frame["label"], design.matrix(frame), family=sm.families.Binomial()).fit()
     np.testing.assert_allclose(fit.estimate, raw.params, rtol=1e-6)
     np.testing.assert_allclose(fit.std_error, raw.bse, rtol=1e-5)
+
+
+def test_offset_and_weighted_fits_match_statsmodels():
+    import statsmodels.api as sm
+
+    frame = simulate(60_000, 7)
+    rng = np.random.default_rng(8)
+    offset = rng.uniform(0, 3, len(frame))
+    weights = np.where(frame["label"] == 1, 1.0, rng.uniform(1, 20, len(frame)))
+    design = make_design(frame, ["balance", "flag"], ["colour"])
+    x = design.matrix(frame)
+    binomial = sm.families.Binomial()
+
+    fit = fit_logistic(frame, "label", design, offset=offset)
+    raw = sm.GLM(frame["label"], x, family=binomial, offset=offset).fit()
+    np.testing.assert_allclose(fit.estimate, raw.params, rtol=1e-7)
+    np.testing.assert_allclose(fit.std_error, raw.bse, rtol=1e-6)
+
+    fit = fit_logistic(frame, "label", design, weights=weights)
+    raw = sm.GLM(frame["label"], x, family=binomial, var_weights=weights).fit(cov_type="HC0")
+    np.testing.assert_allclose(fit.estimate, raw.params, rtol=1e-7)
+    np.testing.assert_allclose(fit.std_error, raw.bse, rtol=1e-6)
+
+
+def test_chunk_size_does_not_change_the_answer():
+    frame = simulate(30_000, 9)
+    frame["offset"] = np.random.default_rng(10).uniform(0, 2, len(frame))
+    whole = make_design(frame, ["balance", "flag"], ["colour"])
+    chunked = make_design(rows_of(frame, chunk_rows=997), ["balance", "flag"], ["colour"])
+    assert chunked == whole
+    one = fit_logistic(frame, "label", whole, offset="offset", chunk_rows=len(frame))
+    many = fit_logistic(frame, "label", whole, offset="offset", chunk_rows=997)
+    np.testing.assert_allclose(many.estimate, one.estimate, rtol=1e-10)
+    np.testing.assert_allclose(many.covariance, one.covariance, rtol=1e-8)
+
+
+def test_a_duckdb_relation_streams_the_same_bits_as_the_sorted_frame():
+    import duckdb
+
+    frame = simulate(20_000, 11)
+    frame["id"] = np.random.default_rng(12).permutation(len(frame)) * 7 + 3
+    frame["offset"] = np.log1p(frame["id"] % 5)
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+    con.register("source_frame", frame)
+    relation = con.sql("select * from source_frame")
+    columns = ["id", "label", "balance", "flag", "colour", "offset"]
+    streamed = rows_of(relation, order_by="id", columns=columns, chunk_rows=4096)
+    in_memory = rows_of(frame, order_by="id", columns=columns, chunk_rows=4096)
+    sizes = [len(chunk) for chunk in streamed.chunks()]
+    assert sizes == [4096] * 4 + [20_000 - 4 * 4096]
+    assert np.all(np.diff(pd.concat(streamed.chunks())["id"].to_numpy()) > 0)
+    design = make_design(streamed, ["balance", "flag"], ["colour"])
+    assert design == make_design(frame, ["balance", "flag"], ["colour"])
+    a = fit_logistic(streamed, "label", design, offset="offset")
+    b = fit_logistic(in_memory, "label", design, offset="offset")
+    assert np.array_equal(a.estimate, b.estimate)
+    assert np.array_equal(a.covariance, b.covariance)
+    theta = a.estimate
+    prob = sigmoid(design.matrix(frame) @ theta)
+    weights = np.where(frame["label"] == 1, 1.0, 1 / 0.25)
+    frame["rate"] = 0.25
+    np.testing.assert_allclose(
+        pilot_information_inverse(rows_of(frame, chunk_rows=3000), design, theta, "label", "rate"),
+        information_inverse_matrix(frame, design, prob, weights),
+        rtol=1e-10,
+    )
+
+
+def test_collinear_features_are_reported():
+    frame = simulate(5_000, 13)
+    frame["double_flag"] = 2 * frame["flag"] + 1
+    design = make_design(frame, ["balance", "flag", "double_flag"], [])
+    with pytest.raises(FitError, match="collinear"):
+        fit_logistic(frame, "label", design)
 
 
 def test_coefficient_table_reports_the_reference_level():

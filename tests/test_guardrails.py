@@ -43,6 +43,18 @@ BAD_DATA = {
         "is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
         "id column 'id' (var 'negsample:id_column') repeats: 2 rows share an id",
     ),
+    # Ids too sparse for DuckDB's bitmap count: the check falls back to count(distinct).
+    "duplicate_sparse_id": (
+        "select (case when id in (5, 7) then 6 else id end) * 1000000007 as id, label, "
+        "tenure_months, balance, is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
+        "id column 'id' (var 'negsample:id_column') repeats: 2 rows share an id",
+    ),
+    "duplicate_text_id": (
+        "select 'evt-' || cast(case when id in (5, 7, 9) then 6 else id end as varchar) as id, "
+        "label, tenure_months, balance, is_mobile, sessions_30d, channel "
+        "from {{ ref('base_events') }}",
+        "id column 'id' (var 'negsample:id_column') repeats: 3 rows share an id",
+    ),
     "no_positives": (
         f"select {COLUMNS.replace('label', '0 as label')} from {{{{ ref('base_events') }}}}",
         "has no positives (label 1) among 5000 rows",

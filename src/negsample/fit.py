@@ -1,39 +1,29 @@
 """Logistic regression with a per-row offset, as the dbt Python models run it.
 
-Features are standardized inside the fit so that a balance in thousands and a
-0/1 flag converge together; coefficients and standard errors are reported on
-the original scale. Categorical features are one-hot encoded against a
-reference level, which is reported as a row with estimate 0.
+The fit is Newton's method on the binomial log-likelihood, one pass over the
+rows per iteration, summing the gradient and the Hessian chunk by chunk (see
+negsample.rows): memory depends on the chunk size and the number of design
+columns, not on the number of rows. Features are standardized inside the fit
+so that a balance in thousands and a 0/1 flag converge together; coefficients
+and standard errors are reported on the original scale. Categorical features
+are one-hot encoded against a reference level, which is reported as a row
+with estimate 0.
 """
 
 from __future__ import annotations
 
-import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+from negsample.reference import sigmoid
+from negsample.rows import CHUNK_ROWS, Rows, rows_of
 
 COEFFICIENT_COLUMNS = ["model", "term", "level", "is_reference", "estimate", "std_error"]
 INFORMATION_COLUMNS = ["row_term", "row_level", "col_term", "col_level", "value"]
-
-
-def to_pandas(frame: object) -> pd.DataFrame:
-    """A pandas copy of what ``dbt.ref()`` returns in a Python model, on any adapter.
-
-    DuckDB hands over a relation (``.df()``), Spark and Databricks a Spark
-    DataFrame (``.toPandas()``), Snowflake a Snowpark DataFrame (``.to_pandas()``).
-    """
-    if isinstance(frame, pd.DataFrame):
-        return frame
-    for method in ("df", "toPandas", "to_pandas"):
-        convert = getattr(frame, method, None)
-        if callable(convert):
-            return convert()
-    raise TypeError(f"cannot turn a {type(frame).__name__} into a pandas DataFrame")
 
 
 class FitError(RuntimeError):
@@ -67,26 +57,31 @@ class Design:
 
 
 def make_design(
-    frame: pd.DataFrame,
+    data: pd.DataFrame | Rows,
     numeric: Sequence[str],
     categorical: Sequence[str],
     reference: Mapping[str, str] | None = None,
 ) -> Design:
-    """The design of ``frame``: levels as seen there, reference = given or most frequent."""
+    """The design of ``data``: levels as seen there, reference = given or most frequent."""
+    counts: dict[str, Counter[str]] = {name: Counter() for name in categorical}
+    if categorical:
+        for chunk in rows_of(data).chunks():
+            for name in categorical:
+                counts[name].update(chunk[name].dropna().astype(str).value_counts().to_dict())
     levels: dict[str, tuple[str, ...]] = {}
     chosen: dict[str, str] = {}
     for name in categorical:
-        counts = frame[name].dropna().astype(str).value_counts()
-        if counts.empty:
+        seen = counts[name]
+        if not seen:
             raise FitError(f"categorical feature '{name}' has no non-NULL value in the fitted rows")
-        levels[name] = tuple(sorted(counts.index))
+        levels[name] = tuple(sorted(seen))
         wanted = (reference or {}).get(name)
-        if wanted in counts.index:
+        if wanted in seen:
             chosen[name] = wanted
         else:
             # Most frequent level; ties broken by the sorted order.
-            top = counts.max()
-            chosen[name] = min(lvl for lvl, n in counts.items() if n == top)
+            top = max(seen.values())
+            chosen[name] = min(lvl for lvl, n in seen.items() if n == top)
     return Design(tuple(numeric), tuple(categorical), levels, chosen)
 
 
@@ -114,66 +109,199 @@ class Fit:
         return self.design.matrix(frame) @ self.estimate
 
 
-def fit_logistic(
-    frame: pd.DataFrame,
+MAX_ITERATIONS = 100
+STEP_TOLERANCE = 1e-8  # largest Newton step, standardized scale, at which the fit stops
+MAX_STANDARDIZED = 30.0  # a larger standardized coefficient means (quasi-)separation
+DEVIANCE_TOLERANCE = 1e-8  # or the change of deviance between two iterations
+MAX_CONDITION = 1e13  # a worse-conditioned Hessian means a coefficient is not identified
+
+_OFFSET = "__negsample_offset"
+_WEIGHT = "__negsample_weight"
+
+
+def _fit_rows(
+    data: pd.DataFrame | Rows,
     label: str,
     design: Design,
-    offset: np.ndarray | None = None,
-    weights: np.ndarray | None = None,
+    offset: np.ndarray | str | None,
+    weights: np.ndarray | str | None,
+    chunk_rows: int,
+) -> tuple[Rows, str | None, str | None]:
+    """The rows to fit, with the offset and weight as columns (named, or added here)."""
+    if not isinstance(offset, np.ndarray | pd.Series) and not isinstance(
+        weights, np.ndarray | pd.Series
+    ):
+        return rows_of(data, chunk_rows=chunk_rows), offset, weights
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError("offset and weights given as arrays need the rows as a pandas DataFrame")
+    wanted = [label, *design.numeric, *design.categorical]
+    wanted += [c for c in (offset, weights) if isinstance(c, str)]
+    frame = data[list(dict.fromkeys(wanted))].reset_index(drop=True)
+    if isinstance(offset, np.ndarray | pd.Series):
+        frame = frame.assign(**{_OFFSET: np.asarray(offset, dtype=float)})
+        offset = _OFFSET
+    if isinstance(weights, np.ndarray | pd.Series):
+        frame = frame.assign(**{_WEIGHT: np.asarray(weights, dtype=float)})
+        weights = _WEIGHT
+    return rows_of(frame, chunk_rows=chunk_rows), offset, weights
+
+
+@dataclass
+class _Pass:
+    """Sums over one pass of the rows at one coefficient vector (standardized scale)."""
+
+    deviance: float
+    gradient: np.ndarray
+    hessian: np.ndarray
+    meat: np.ndarray | None  # sum of score outer products, for the sandwich
+
+
+def _scaled(x: np.ndarray, center: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    z = (x - center) / spread
+    z[:, 0] = 1.0
+    return z
+
+
+def _sums(
+    rows: Rows,
+    label: str,
+    design: Design,
+    offset: str | None,
+    weights: str | None,
+    center: np.ndarray,
+    spread: np.ndarray,
+    beta: np.ndarray,
+) -> _Pass:
+    k = len(beta)
+    total = _Pass(0.0, np.zeros(k), np.zeros((k, k)), np.zeros((k, k)) if weights else None)
+    for chunk in rows.chunks():
+        z = _scaled(design.matrix(chunk), center, spread)
+        y = chunk[label].to_numpy(dtype=float)
+        eta = z @ beta
+        if offset is not None:
+            eta = eta + chunk[offset].to_numpy(dtype=float)
+        w = np.ones(len(y)) if weights is None else chunk[weights].to_numpy(dtype=float)
+        prob = sigmoid(eta)
+        residual = w * (y - prob)
+        # -2 log-likelihood, with log(1 + e^eta) computed without overflow.
+        total.deviance += 2.0 * float(np.sum(w * (np.logaddexp(0.0, eta) - y * eta)))
+        total.gradient += z.T @ residual
+        total.hessian += (z * (w * prob * (1.0 - prob))[:, None]).T @ z
+        if total.meat is not None:
+            total.meat += (z * residual[:, None]).T @ (z * residual[:, None])
+    return total
+
+
+def fit_logistic(
+    data: pd.DataFrame | Rows,
+    label: str,
+    design: Design,
+    offset: np.ndarray | str | None = None,
+    weights: np.ndarray | str | None = None,
     what: str = "logistic regression",
+    chunk_rows: int = CHUNK_ROWS,
 ) -> Fit:
     """Binomial GLM of ``label`` on the design, with optional offset or IPW weights.
 
-    With ``weights`` the standard errors are the sandwich (HC0) ones, which
-    is what inverse-probability weighting needs.
+    ``offset`` and ``weights`` are arrays aligned with a DataFrame, or the
+    names of columns of ``data``. With ``weights`` the standard errors are
+    the sandwich (HC0) ones, which is what inverse-probability weighting needs.
     """
-    x = design.matrix(frame)
-    y = frame[label].to_numpy(dtype=float)
-    n_features = x.shape[1]
-    if y.sum() == 0 or y.sum() == len(y):
+    rows, offset_column, weight_column = _fit_rows(data, label, design, offset, weights, chunk_rows)
+    k = len(design.terms())
+    n_numeric = len(design.numeric)
+    # First pass: label totals, feature means and spreads (shifted sums keep
+    # the variance exact enough for features far from zero), the start value.
+    count = total_w = total_wy = total_w_offset = 0.0
+    shift = first_sum = second_sum = None
+    for chunk in rows.chunks():
+        x = design.matrix(chunk)[:, 1 : 1 + n_numeric]
+        y = chunk[label].to_numpy(dtype=float)
+        w = np.ones(len(y)) if weight_column is None else chunk[weight_column].to_numpy(float)
+        if shift is None:
+            shift = x[0].copy() if len(x) else np.zeros(n_numeric)
+            first_sum, second_sum = np.zeros(n_numeric), np.zeros(n_numeric)
+        count += len(y)
+        total_w += float(w.sum())
+        total_wy += float((w * y).sum())
+        if offset_column is not None:
+            total_w_offset += float((w * chunk[offset_column].to_numpy(dtype=float)).sum())
+        first_sum += (x - shift).sum(axis=0)
+        second_sum += ((x - shift) ** 2).sum(axis=0)
+    if count == 0 or total_wy == 0 or total_wy == total_w:
         raise FitError(f"{what}: the fitted rows hold only one label value")
-    center = np.zeros(n_features)
-    spread = np.ones(n_features)
-    numeric_cols = range(1, 1 + len(design.numeric))
-    for j, name in zip(numeric_cols, design.numeric, strict=True):
-        center[j] = x[:, j].mean()
-        spread[j] = x[:, j].std()
-        if not np.isfinite(spread[j]) or spread[j] == 0:
+    center, spread = np.zeros(k), np.ones(k)
+    mean_shifted = first_sum / count
+    center[1 : 1 + n_numeric] = shift + mean_shifted
+    variance = np.maximum(second_sum / count - mean_shifted**2, 0.0)
+    spread[1 : 1 + n_numeric] = np.sqrt(variance)
+    for j, name in enumerate(design.numeric, start=1):
+        if not np.isfinite(spread[j]) or spread[j] <= 1e-12 * max(abs(center[j]), 1.0):
             raise FitError(f"{what}: numeric feature '{name}' is constant in the fitted rows")
-    z = (x - center) / spread
-    z[:, 0] = 1.0
-    model = sm.GLM(
-        y,
-        z,
-        family=sm.families.Binomial(),
-        offset=offset,
-        var_weights=weights,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", PerfectSeparationWarning)
-        warnings.simplefilter("error", ConvergenceWarning)
-        try:
-            result = model.fit(maxiter=100, cov_type="HC0" if weights is not None else "nonrobust")
-        except (PerfectSeparationWarning, ConvergenceWarning, np.linalg.LinAlgError) as err:
+
+    beta = np.zeros(k)
+    beta[0] = np.log(total_wy / (total_w - total_wy)) - total_w_offset / total_w
+    previous: tuple[np.ndarray, float] | None = None
+    step = np.zeros(k)
+    halvings = 0
+    for _ in range(MAX_ITERATIONS):
+        sums = _sums(rows, label, design, offset_column, weight_column, center, spread, beta)
+        if not np.isfinite(sums.deviance):
+            raise FitError(f"{what}: the likelihood is not finite (a feature holds NaN or inf)")
+        if previous is not None and sums.deviance > previous[1] * (1 + 1e-12) and halvings < 30:
+            # The full Newton step went uphill: go half as far along it.
+            step /= 2.0
+            beta = previous[0] + step
+            halvings += 1
+            continue
+        halvings = 0
+        if np.linalg.cond(sums.hessian) > MAX_CONDITION:
             raise FitError(
-                f"{what} did not converge ({type(err).__name__}: {err}); the data may be "
-                "separable or a feature may be collinear with the others"
-            ) from err
-    beta = np.asarray(result.params)
-    if not getattr(result, "converged", True) or not np.all(np.isfinite(beta)):
-        raise FitError(f"{what} did not converge after 100 iterations")
-    if np.max(np.abs(beta[1:]), initial=0.0) > 30:
+                f"{what}: the information matrix is singular, so some coefficient is not "
+                "identified: a feature is collinear with the others, or the rows of a "
+                "level or segment are separable (e.g. only positives, or fitted exactly "
+                "by their offsets)"
+            )
+        step = np.linalg.solve(sums.hessian, sums.gradient)
+        # Stop on a negligible step, or, as statsmodels' IRLS does, on a change of
+        # deviance below DEVIANCE_TOLERANCE (a quasi-separated level whose
+        # coefficient creeps upwards without changing the fit); take the last step.
+        flat = previous is not None and abs(previous[1] - sums.deviance) < DEVIANCE_TOLERANCE
+        if np.max(np.abs(step)) < STEP_TOLERANCE or flat:
+            beta = beta + step
+            break
+        previous = (beta, sums.deviance)
+        beta = beta + step
+        if np.max(np.abs(beta[1:]), initial=0.0) > MAX_STANDARDIZED:
+            raise FitError(
+                f"{what}: a standardized coefficient exceeds {MAX_STANDARDIZED:g} in "
+                "magnitude; the classes are (quasi-)separable by the features"
+            )
+    else:
         raise FitError(
-            f"{what}: a standardized coefficient exceeds 30 in magnitude; the classes "
-            "are (quasi-)separable by the features"
+            f"{what} did not converge after {MAX_ITERATIONS} iterations; the data may be "
+            "separable or a feature may be collinear with the others"
         )
+    bread = np.linalg.inv(sums.hessian)
+    cov_std = bread if sums.meat is None else bread @ sums.meat @ bread
     # Back to the original scale: theta = T beta with T the inverse of the standardization.
     transform = np.diag(1.0 / spread)
     transform[0, :] = -center / spread
     transform[0, 0] = 1.0
-    estimate = transform @ beta
-    covariance = transform @ np.asarray(result.cov_params()) @ transform.T
-    return Fit(design, estimate, covariance)
+    return Fit(design, transform @ beta, transform @ cov_std @ transform.T)
+
+
+def _information_sums(
+    x: np.ndarray, prob: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, float]:
+    return (x * (weights * prob * (1.0 - prob))[:, None]).T @ x, float(weights.sum())
+
+
+def _invert_information(total: np.ndarray, weight: float) -> np.ndarray:
+    try:
+        return np.linalg.inv(total / weight)
+    except np.linalg.LinAlgError as err:
+        raise FitError("the pilot information matrix is singular; a feature is collinear") from err
 
 
 def information_inverse_matrix(
@@ -183,23 +311,28 @@ def information_inverse_matrix(
     weights: np.ndarray,
 ) -> np.ndarray:
     """M^-1 for M = weighted mean of p(1-p) x-dot x-dot^T over ``frame``."""
-    x = design.matrix(frame)
-    h = weights * prob * (1.0 - prob)
-    info = (x * h[:, None]).T @ x / weights.sum()
-    try:
-        return np.linalg.inv(info)
-    except np.linalg.LinAlgError as err:
-        raise FitError("the pilot information matrix is singular; a feature is collinear") from err
+    return _invert_information(*_information_sums(design.matrix(frame), prob, weights))
 
 
-def information_inverse(
-    frame: pd.DataFrame,
-    design: Design,
-    prob: np.ndarray,
-    weights: np.ndarray,
-) -> pd.DataFrame:
-    """M^-1 (see information_inverse_matrix) in the long information contract."""
-    inverse = information_inverse_matrix(frame, design, prob, weights)
+def pilot_information_inverse(
+    rows: Rows, design: Design, theta: np.ndarray, label: str, rate_column: str
+) -> np.ndarray:
+    """M^-1 over a pilot sample read in chunks: p from ``theta``, negatives weighted 1/rate."""
+    k = len(theta)
+    total, weight = np.zeros((k, k)), 0.0
+    for chunk in rows.chunks():
+        x = design.matrix(chunk)
+        prob = sigmoid(x @ theta)
+        is_positive = chunk[label].to_numpy() == 1
+        weights = np.where(is_positive, 1.0, 1.0 / chunk[rate_column].to_numpy(dtype=float))
+        part, part_weight = _information_sums(x, prob, weights)
+        total += part
+        weight += part_weight
+    return _invert_information(total, weight)
+
+
+def information_table(inverse: np.ndarray, design: Design) -> pd.DataFrame:
+    """M^-1 in the long information contract, one row per (row term, column term)."""
     terms = design.terms()
     rows = [
         (rt, rl, ct, cl, float(inverse[i, j]))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-# The seeded uniform works modulo the Mersenne prime 2^31 - 1 so that every
-# product of two residues stays below 2^62: plain BIGINT arithmetic, the same
-# bits on every SQL engine, no engine-specific hash function.
+# The seed and the stream enter the seeded uniform as residues modulo the
+# Mersenne prime 2^31 - 1, so that folding any BIGINT seed stays inside BIGINT.
 MODULUS = 2_147_483_647
+LOW_32 = 0xFFFF_FFFF
 STREAMS = {"pilot": 1, "sample": 2}
 SCORE_MODES = ("uniform", "p", "l_optimal", "a_optimal")
 # The least sampling probability recorded: keeps -ln(pi) finite when the floor
@@ -39,18 +39,27 @@ def uniform_constants(seed: int, stream: int | str) -> tuple[int, int]:
     return first, second
 
 
+def _lowbias32(x: np.ndarray) -> np.ndarray:
+    """The lowbias32 finalizer on values in [0, 2^32), in int64 exactly as the SQL computes it."""
+    x = x ^ (x >> 16)
+    x = (x * 0x7FEB352D) & LOW_32
+    x = x ^ (x >> 15)
+    x = (x * (0x846CA68B - 2**32)) & LOW_32  # same low 32 bits, product inside int64
+    return x ^ (x >> 16)
+
+
 def uniform(keys: np.ndarray, seed: int, stream: int | str) -> np.ndarray:
-    """Seeded uniform in [0, 1) for integer keys, bit for bit what the SQL macro returns."""
+    """Seeded uniform in [0, 1) for integer keys, bit for bit what the SQL macro returns.
+
+    The key's low and high 32 bits pass in turn through the lowbias32
+    finalizer, each XORed with a residue of the seed and the stream.
+    """
     k = np.asarray(keys, dtype=np.int64)
     c1, c2 = uniform_constants(seed, stream)
-    low = k % MODULUS
-    high = ((k - low) // MODULUS) % MODULUS
-    x = ((low * 1103515245) % MODULUS + (high * 1664525) % MODULUS + c1) % MODULUS
-    x = (x * x + c2) % MODULUS
-    x = (x * 48271 + c1) % MODULUS
-    x = (x * x + c2) % MODULUS
-    x = (x * 69621) % MODULUS
-    return x / MODULUS
+    low = k & LOW_32
+    high = (k >> 32) & LOW_32
+    mixed = _lowbias32(_lowbias32(low ^ c1) ^ (high ^ c2))
+    return mixed.astype(np.float64) / 4294967296.0
 
 
 def sigmoid(eta: np.ndarray) -> np.ndarray:

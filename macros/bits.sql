@@ -1,0 +1,54 @@
+{#-
+  Bitwise AND, XOR and arithmetic right shift of BIGINTs. The operators
+  differ by engine (DuckDB's `^` is a power and its XOR is xor(); Spark
+  writes the shift as shiftright(); Snowflake has functions only), so each
+  engine gets its own spelling of the same two's-complement operation.
+-#}
+{% macro _bitand(left, right) -%}
+  {{ return(adapter.dispatch('_bitand', 'negsample')(left, right)) }}
+{%- endmacro %}
+
+{% macro default___bitand(left, right) -%}
+  (({{ left }}) & ({{ right }}))
+{%- endmacro %}
+
+{% macro snowflake___bitand(left, right) -%}
+  bitand({{ left }}, {{ right }})
+{%- endmacro %}
+
+{% macro _bitxor(left, right) -%}
+  {{ return(adapter.dispatch('_bitxor', 'negsample')(left, right)) }}
+{%- endmacro %}
+
+{#- BigQuery, Spark and Databricks: `^` is XOR. -#}
+{% macro default___bitxor(left, right) -%}
+  (({{ left }}) ^ ({{ right }}))
+{%- endmacro %}
+
+{% macro duckdb___bitxor(left, right) -%}
+  xor({{ left }}, {{ right }})
+{%- endmacro %}
+
+{% macro postgres___bitxor(left, right) -%}
+  (({{ left }}) # ({{ right }}))
+{%- endmacro %}
+
+{% macro snowflake___bitxor(left, right) -%}
+  bitxor({{ left }}, {{ right }})
+{%- endmacro %}
+
+{% macro _shiftright(value, bits) -%}
+  {{ return(adapter.dispatch('_shiftright', 'negsample')(value, bits)) }}
+{%- endmacro %}
+
+{% macro default___shiftright(value, bits) -%}
+  (({{ value }}) >> {{ bits }})
+{%- endmacro %}
+
+{% macro spark___shiftright(value, bits) -%}
+  shiftright({{ value }}, {{ bits }})
+{%- endmacro %}
+
+{% macro snowflake___shiftright(value, bits) -%}
+  bitshiftright({{ value }}, {{ bits }})
+{%- endmacro %}
