@@ -40,8 +40,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -53,6 +51,7 @@ import pandas as pd  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
 from negsample import designs  # noqa: E402
+from negsample.dbt_inline import compile_inline  # noqa: E402
 from negsample.fit import (  # noqa: E402
     FitError,
     fit_logistic,
@@ -146,32 +145,12 @@ def compile_templates() -> dict[str, str]:
     """Render TEMPLATES with the package's macros (dbt compile --inline, no database work)."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {
-            **os.environ,
             "NEGSAMPLE_DUCKDB_PATH": str(Path(tmp) / "compile.duckdb"),
             "DBT_TARGET_PATH": str(Path(tmp) / "target"),
             "DBT_LOG_PATH": str(Path(tmp) / "logs"),
         }
-        dbt = str(Path(sys.executable).with_name("dbt"))
-        proc = subprocess.run(
-            [
-                dbt,
-                "compile",
-                "--quiet",
-                "--inline",
-                TEMPLATES,
-                "--project-dir",
-                str(ROOT),
-                "--profiles-dir",
-                str(ROOT),
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-        )
-    if proc.returncode != 0:
-        raise RuntimeError(f"dbt compile failed:\n{proc.stdout}\n{proc.stderr}")
-    parts = proc.stdout.split("-- TEMPLATE ")[1:]
+        rendered = compile_inline(TEMPLATES, ROOT, env)
+    parts = rendered.split("-- TEMPLATE ")[1:]
     return {p.split("\n", 1)[0].strip(): p.split("\n", 1)[1] for p in parts}
 
 

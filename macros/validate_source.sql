@@ -37,7 +37,6 @@
   {%- set id = adapter.quote(cfg.id_column) -%}
   {%- set id_is_integer = negsample._is_integer_column(by_name[cfg.id_column | lower]) -%}
   {%- set label = "cast(" ~ adapter.quote(cfg.label_column) ~ " as " ~ negsample._double() ~ ")" -%}
-  {%- set finite = 1.7976931348623157e308 -%}
   {%- set check_query -%}
     select
         count(*) as n_rows,
@@ -55,8 +54,8 @@
         {%- endif %}
         {%- for name in cfg.numeric_features %}
         {%- set x = "cast(" ~ adapter.quote(name) ~ " as " ~ negsample._double() ~ ")" %},
-        sum(case when {{ x }} is null then 1 else 0 end) as nulls_{{ loop.index0 }},
-        sum(case when {{ x }} > {{ finite }} or {{ x }} < -{{ finite }} or not ({{ x }} = {{ x }}) then 1 else 0 end) as nonfinite_{{ loop.index0 }}
+        count(*) - count({{ x }}) as nulls_{{ loop.index0 }},
+        count(case when {{ negsample._is_not_finite(x) }} then 1 end) as nonfinite_{{ loop.index0 }}
         {%- endfor %}
         {%- for name in cfg.categorical_features %},
         count(distinct cast({{ adapter.quote(name) }} as {{ dbt.type_string() }})) as levels_{{ loop.index0 }}

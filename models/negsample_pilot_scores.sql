@@ -56,11 +56,7 @@ probabilities as (
 )
 
 select
-    {{ adapter.quote(cfg.id_column) }},
-    {{ adapter.quote(cfg.label_column) }},
-    {%- for name in cfg.numeric_features + cfg.categorical_features %}
-    {{ adapter.quote(name) }},
-    {%- endfor %}
+    {{ negsample._row_columns(cfg) }}
     negsample_key,
     negsample_imputed,
     pilot_logit,

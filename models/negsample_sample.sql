@@ -8,11 +8,7 @@
 {%- set label = adapter.quote(cfg.label_column) -%}
 
 select
-    probs.{{ adapter.quote(cfg.id_column) }},
-    probs.{{ label }},
-    {%- for name in cfg.numeric_features + cfg.categorical_features %}
-    probs.{{ adapter.quote(name) }},
-    {%- endfor %}
+    {{ negsample._row_columns(cfg, 'probs') }}
     probs.pilot_prob,
     probs.sampling_prob,
     -ln(probs.sampling_prob) as log_odds_offset,

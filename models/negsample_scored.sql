@@ -27,11 +27,7 @@ corrected as (
 )
 
 select
-    {{ adapter.quote(cfg.id_column) }},
-    {{ adapter.quote(cfg.label_column) }},
-    {%- for name in cfg.numeric_features + cfg.categorical_features %}
-    {{ adapter.quote(name) }},
-    {%- endfor %}
+    {{ negsample._row_columns(cfg) }}
     pilot_prob,
     sampling_prob,
     is_sampled,

@@ -14,6 +14,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from negsample import demo
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -56,6 +58,34 @@ def run_dbt(
     if check and not result.ok:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.output[-6000:]}")
     return result
+
+
+def package_project(
+    root: Path, name: str, variables: dict, demo_seed: int, profiles: str | None = None
+) -> Path:
+    """A throwaway dbt project that installs this package with ``local:``.
+
+    It has the given vars, an empty models/ for the caller's sources, and the
+    5,000-row demo (drawn with ``demo_seed``) as the seed ``base_events``.
+    ``profiles`` replaces the package's profiles.yml when given.
+    """
+    project = root / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "seeds").mkdir()
+    if profiles is None:
+        shutil.copy(PROJECT_DIR / "profiles.yml", project / "profiles.yml")
+    else:
+        (project / "profiles.yml").write_text(profiles)
+    (project / "packages.yml").write_text(f"packages:\n  - local: {PROJECT_DIR}\n")
+    var_lines = "".join(f"  '{key}': {json.dumps(value)}\n" for key, value in variables.items())
+    (project / "dbt_project.yml").write_text(
+        f"name: {name}\nversion: '0.1.0'\nconfig-version: 2\nprofile: negsample\n"
+        f"vars:\n{var_lines}"
+        f"seeds:\n  {name}:\n    base_events:\n"
+        "      +column_types: {id: bigint, label: integer, channel: varchar}\n"
+    )
+    demo.generate(5000, seed=demo_seed).to_csv(project / "seeds" / "base_events.csv", index=False)
+    return project
 
 
 def query(database: Path, sql: str) -> pd.DataFrame:

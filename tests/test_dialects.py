@@ -131,6 +131,7 @@ DISPATCHED = {
         "select {{ negsample.default___string_key('k') }} as v",
         "select cast(x as {{ negsample.postgres___double() }}) as v",
         "select {{ negsample.postgres___bitxor('a', 'b') }} as v",
+        "select count(case when {{ negsample.default___is_not_finite('x') }} then 1 end) as v",
     ],
 }
 

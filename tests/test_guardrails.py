@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from negsample import demo
-from tests.conftest import PROJECT_DIR, query, run_dbt
+from tests.conftest import package_project, query, run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -148,18 +147,7 @@ MISSING_COLUMNS = [
 def guard_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The project with a good build in place; returns (project dir, database)."""
     root = tmp_path_factory.mktemp("guard")
-    project = root / "project"
-    (project / "models").mkdir(parents=True)
-    (project / "seeds").mkdir()
-    shutil.copy(PROJECT_DIR / "profiles.yml", project / "profiles.yml")
-    (project / "packages.yml").write_text(f"packages:\n  - local: {PROJECT_DIR}\n")
-    (project / "dbt_project.yml").write_text(
-        "name: guard\nversion: '0.1.0'\nconfig-version: 2\nprofile: negsample\n"
-        "vars:\n  'negsample:source': base_events\n"
-        "seeds:\n  guard:\n    base_events:\n      +column_types: {id: bigint, label: integer,"
-        " channel: varchar}\n"
-    )
-    demo.generate(5000, seed=3).to_csv(project / "seeds" / "base_events.csv", index=False)
+    project = package_project(root, "guard", {"negsample:source": "base_events"}, demo_seed=3)
     for name, (sql, _) in BAD_DATA.items():
         (project / "models" / f"{name}.sql").write_text(sql + "\n")
     # A segment the pilot score (a column of the source) calls impossible.

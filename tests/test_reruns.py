@@ -11,7 +11,7 @@ import pytest
 
 from negsample import demo, reference
 from negsample.fit import coefficient_vector, design_from_coefficients
-from tests.conftest import PROJECT_DIR, query, run_dbt
+from tests.conftest import package_project, query, run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -51,18 +51,13 @@ PROFILE = """negsample:
 
 @pytest.fixture(scope="module")
 def rerun_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("rerun") / "project"
-    (project / "models").mkdir(parents=True)
-    (project / "seeds").mkdir()
-    (project / "profiles.yml").write_text(PROFILE)
-    (project / "packages.yml").write_text(f"packages:\n  - local: {PROJECT_DIR}\n")
-    (project / "dbt_project.yml").write_text(
-        "name: rerun\nversion: '0.1.0'\nconfig-version: 2\nprofile: negsample\n"
-        "vars:\n  'negsample:source': growing_events\n  'rerun:max_id': 4000\n"
-        "seeds:\n  rerun:\n    base_events:\n      +column_types: {id: bigint, label: integer,"
-        " channel: varchar}\n"
+    project = package_project(
+        tmp_path_factory.mktemp("rerun"),
+        "rerun",
+        {"negsample:source": "growing_events", "rerun:max_id": 4000},
+        demo_seed=4,
+        profiles=PROFILE,
     )
-    demo.generate(5000, seed=4).to_csv(project / "seeds" / "base_events.csv", index=False)
     (project / "models" / "big_events.sql").write_text(BIG_EVENTS)
     (project / "models" / "growing_events.sql").write_text(GROWING_EVENTS)
     run_dbt(["deps"], project / "deps.duckdb", project_dir=project)

@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import duckdb
 import numpy as np
 import pytest
 from scipy import stats
 
 from negsample import reference
-from tests.conftest import DBT, PROJECT_DIR
-
-
-def compile_inline(inline: str) -> str:
-    """The SQL dbt compiles from an inline query (the package's macros rendered)."""
-    proc = subprocess.run(
-        [
-            DBT,
-            "compile",
-            "--quiet",
-            "--inline",
-            inline,
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        check=True,
-    )
-    return proc.stdout.strip()
+from negsample.dbt_inline import compile_inline
+from tests.conftest import PROJECT_DIR
 
 
 def compiled_uniform_sql(seed: int, stream: str | int) -> str:
     return compile_inline(
-        f"select k, {{{{ negsample.uniform('k', {seed}, {stream!r}) }}}} as u from keys"
+        f"select k, {{{{ negsample.uniform('k', {seed}, {stream!r}) }}}} as u from keys",
+        PROJECT_DIR,
     )
 
 
@@ -128,7 +106,9 @@ def test_unknown_stream_is_rejected():
 @pytest.mark.dbt
 def test_seed_given_as_sql_expression_draws_the_same_bits():
     """Many seeds in one query (one per replicate) give what each seed gives alone."""
-    sql = compile_inline("select k, s, {{ negsample.uniform('k', 's', 'sample') }} as u from keys")
+    sql = compile_inline(
+        "select k, s, {{ negsample.uniform('k', 's', 'sample') }} as u from keys", PROJECT_DIR
+    )
     seeds = [42, 7, -3, 2**40]
     keys = np.arange(-500, 500, dtype=np.int64)
     with duckdb.connect() as con:
