@@ -3,13 +3,17 @@
   differ by engine (DuckDB's `^` is a power and its XOR is xor(); Spark
   writes the shift as shiftright(); Snowflake has functions only), so each
   engine gets its own spelling of the same two's-complement operation.
+  The operands must be atomic (a name, a literal, a function call or a
+  parenthesised expression): each result adds one parenthesis, no more,
+  because the seeded uniform nests them some twenty deep and SQL linters
+  and parsers have a depth limit.
 -#}
 {% macro _bitand(left, right) -%}
   {{ return(adapter.dispatch('_bitand', 'negsample')(left, right)) }}
 {%- endmacro %}
 
 {% macro default___bitand(left, right) -%}
-  (({{ left }}) & ({{ right }}))
+  ({{ left }} & {{ right }})
 {%- endmacro %}
 
 {% macro snowflake___bitand(left, right) -%}
@@ -22,7 +26,7 @@
 
 {#- BigQuery, Spark and Databricks: `^` is XOR. -#}
 {% macro default___bitxor(left, right) -%}
-  (({{ left }}) ^ ({{ right }}))
+  ({{ left }} ^ {{ right }})
 {%- endmacro %}
 
 {% macro duckdb___bitxor(left, right) -%}
@@ -30,7 +34,7 @@
 {%- endmacro %}
 
 {% macro postgres___bitxor(left, right) -%}
-  (({{ left }}) # ({{ right }}))
+  ({{ left }} # {{ right }})
 {%- endmacro %}
 
 {% macro snowflake___bitxor(left, right) -%}
@@ -42,7 +46,7 @@
 {%- endmacro %}
 
 {% macro default___shiftright(value, bits) -%}
-  (({{ value }}) >> {{ bits }})
+  ({{ value }} >> {{ bits }})
 {%- endmacro %}
 
 {% macro spark___shiftright(value, bits) -%}

@@ -35,9 +35,9 @@
 -#}
 {% macro _lowbias32(value) -%}
   {%- set x = negsample._xorshift(value, 16) -%}
-  {%- set x = negsample._bitand("(" ~ x ~ ") * 2146121005", 4294967295) -%}
+  {%- set x = negsample._bitand("(" ~ x ~ " * 2146121005)", 4294967295) -%}
   {%- set x = negsample._xorshift(x, 15) -%}
-  {%- set x = negsample._bitand("(" ~ x ~ ") * (-2073254261)", 4294967295) -%}
+  {%- set x = negsample._bitand("(" ~ x ~ " * -2073254261)", 4294967295) -%}
   {{ return(negsample._xorshift(x, 16)) }}
 {%- endmacro %}
 
