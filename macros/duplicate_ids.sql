@@ -8,7 +8,7 @@
   part of the check on a large table. Dispatched per adapter: DuckDB counts
   integer ids whose range is at most 64 times their number (and 2^30) with
   a bitmap over the range instead (bitstring_agg, one bit per possible id,
-  8x faster on 30M ids and 128 MB at most); every other case, and every
+  8x faster on 30M ids, at most 128 MB per thread); every other case, and every
   other engine, uses count(distinct).
 -#}
 {% macro _duplicate_ids(relation, id_column, is_integer, n_ids, id_min, id_max) -%}
@@ -24,11 +24,9 @@
 {%- endmacro %}
 
 {% macro duckdb___duplicate_ids(relation, id_column, is_integer, n_ids, id_min, id_max) -%}
-  {%- if not is_integer or n_ids == 0 or id_min is none -%}
-    {{ return(negsample.default___duplicate_ids(relation, id_column, is_integer, n_ids, id_min, id_max)) }}
-  {%- endif -%}
-  {%- set span = (id_max | int) - (id_min | int) + 1 -%}
-  {%- if span > 64 * n_ids or span > 1073741824 -%}
+  {%- set dense = is_integer and n_ids > 0 and id_min is not none -%}
+  {%- set span = ((id_max | int) - (id_min | int) + 1) if dense else 0 -%}
+  {%- if not dense or span > 64 * n_ids or span > 1073741824 -%}
     {{ return(negsample.default___duplicate_ids(relation, id_column, is_integer, n_ids, id_min, id_max)) }}
   {%- endif -%}
   {%- set id = "cast(" ~ adapter.quote(id_column) ~ " as bigint)" -%}
