@@ -190,3 +190,29 @@ def test_to_pandas_takes_what_dbt_ref_returns_on_each_adapter():
     assert to_pandas(SnowparkLike()) is frame
     with pytest.raises(TypeError, match="cannot turn a list"):
         to_pandas([1, 2])
+
+
+def test_ipw_with_a_weight_of_a_million_converges_to_statsmodels():
+    """Floor 0 gives some kept negatives weights near 1e6; the first Newton step may overshoot."""
+    import statsmodels.api as sm
+
+    from negsample import designs
+
+    data = designs.simulate("t3", 100_000, 0)
+    features = [c for c in data.columns if c.startswith("x")]
+    x_all = np.column_stack([np.ones(len(data))] + [data[c] for c in features])
+    p = sigmoid(x_all @ designs.true_coefficients("t3"))
+    negative = data["label"].to_numpy() == 0
+    pi = np.minimum(1.0, 0.005 * p / p[negative].mean())
+    pi[negative & (p < 1e-8)] = 1e-6  # the least likely negatives: pi at 1e-6
+    keep = ~negative | (uniform(data["id"].to_numpy(), 0, "sample") < pi)
+    keep[np.flatnonzero(negative & (pi == 1e-6))[:3]] = True
+    part = data[keep].reset_index(drop=True)
+    weights = np.where(part["label"] == 1, 1.0, 1.0 / pi[keep])
+    assert weights.max() == pytest.approx(1e6)
+    design = make_design(part, features, [])
+    fit = fit_logistic(part, "label", design, weights=weights)
+    raw = sm.GLM(
+        part["label"], design.matrix(part), family=sm.families.Binomial(), var_weights=weights
+    ).fit(cov_type="HC0")
+    np.testing.assert_allclose(fit.estimate, raw.params, rtol=1e-6)

@@ -255,6 +255,13 @@ def fit_logistic(
             halvings += 1
             continue
         halvings = 0
+        # Checked on an accepted point only: a first Newton step from a poor
+        # start may overshoot far (IPW weights of 1e6) and then be halved back.
+        if np.max(np.abs(beta[1:]), initial=0.0) > MAX_STANDARDIZED:
+            raise FitError(
+                f"{what}: a standardized coefficient exceeds {MAX_STANDARDIZED:g} in "
+                "magnitude; the classes are (quasi-)separable by the features"
+            )
         if np.linalg.cond(sums.hessian) > MAX_CONDITION:
             raise FitError(
                 f"{what}: the information matrix is singular, so some coefficient is not "
@@ -272,11 +279,6 @@ def fit_logistic(
             break
         previous = (beta, sums.deviance)
         beta = beta + step
-        if np.max(np.abs(beta[1:]), initial=0.0) > MAX_STANDARDIZED:
-            raise FitError(
-                f"{what}: a standardized coefficient exceeds {MAX_STANDARDIZED:g} in "
-                "magnitude; the classes are (quasi-)separable by the features"
-            )
     else:
         raise FitError(
             f"{what} did not converge after {MAX_ITERATIONS} iterations; the data may be "
