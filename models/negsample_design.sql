@@ -14,7 +14,6 @@ with probs as (
         sampling_prob,
         is_capped,
         is_floored,
-        is_sampled,
         n_unseen_levels,
         negsample_imputed
     from {{ ref('negsample_sampling_probs') }}
@@ -23,22 +22,29 @@ with probs as (
 counts as (
     -- One pass over the rows for every count. Counted here, not taken from
     -- the scale: under a frozen design the scale keeps the counts of the
-    -- build that estimated it.
+    -- build that estimated it. The pass reads no keep flag, so the seeded
+    -- uniform is not drawn again: the kept rows are counted in negsample_sample.
     select
         count(*) as n_rows,
         sum(case when label_value = 1 then 1 else 0 end) as n_positive,
         sum(case when label_value = 0 then 1 else 0 end) as n_negative,
-        sum(case when is_sampled then 1 else 0 end) as kept_rows,
         sum(case when n_unseen_levels > 0 then 1 else 0 end) as n_unseen_level_rows,
         sum(negsample_imputed) as n_imputed_values,
         sum(case when label_value = 0 then sampling_prob else 0 end) as expected_negatives,
         sum(
             case when label_value = 0 then sampling_prob * (1.0 - sampling_prob) else 0 end
         ) as kept_negatives_variance,
-        sum(case when label_value = 0 and is_sampled then 1 else 0 end) as kept_negatives,
+        min(case when label_value = 0 then sampling_prob end) as min_sampling_prob,
         sum(case when label_value = 0 and is_capped then 1 else 0 end) as n_capped,
         sum(case when label_value = 0 and is_floored then 1 else 0 end) as n_floored
     from probs
+),
+
+kept as (
+    select
+        count(*) as kept_rows,
+        sum(case when {{ label }} = 0 then 1 else 0 end) as kept_negatives
+    from {{ ref('negsample_sample') }}
 ),
 
 pilot as (
@@ -57,11 +63,12 @@ select
     scale.sampling_scale,
     scale.floor_prob,
     counts.expected_negatives,
-    counts.kept_negatives,
+    kept.kept_negatives,
     counts.kept_negatives_variance,
-    (counts.kept_negatives - counts.expected_negatives)
+    (kept.kept_negatives - counts.expected_negatives)
     / sqrt(counts.kept_negatives_variance) as kept_negatives_z,
-    counts.kept_rows,
+    kept.kept_rows,
+    counts.min_sampling_prob,
     counts.n_capped,
     counts.n_floored,
     counts.n_unseen_level_rows,
@@ -75,4 +82,5 @@ select
     {{ cfg.seed }} as seed
 from {{ ref('negsample_sampling_scale') }} as scale
 cross join counts
+cross join kept
 cross join pilot

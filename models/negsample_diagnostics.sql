@@ -8,40 +8,22 @@
   1/10000 log-odds grid (negsample._score_cell) instead of by a sort of
   every row, so their counts differ from N/10 by at most one cell's rows.
 -#}
-{%- set cfg = negsample._config() -%}
 {%- set z = 1.959963984540054 -%}
 {%- set z_sql = negsample._as_double(z) -%}
 {%- set z2_sql = negsample._as_double(z * z) -%}
 
-with scored as (
+-- Rows counted by cell of a fine log-odds grid, one hash aggregate per
+-- score (negsample_diagnostics_score_cells): the deciles below come from the
+-- cells' running counts, without sorting every row.
+with cells as (
     select
-        {{ adapter.quote(cfg.label_column) }} as label_value,
-        corrected_prob,
-        {{ negsample.sigmoid('sample_logit') }} as sample_prob
-    from {{ ref('negsample_scored') }}
-),
-
--- Rows counted by cell of a fine log-odds grid, in one hash aggregate per
--- score: the deciles below come from the cells' running counts, without
--- sorting every row.
-cells as (
-    select
-        'corrected' as score,
-        {{ negsample._score_cell('corrected_prob') }} as cell,
-        count(*) as n_rows,
-        sum(label_value) as n_positive,
-        sum(corrected_prob) as sum_predicted
-    from scored
-    group by 1, 2
-    union all
-    select
-        'uncorrected' as score,
-        {{ negsample._score_cell('sample_prob') }} as cell,
-        count(*) as n_rows,
-        sum(label_value) as n_positive,
-        sum(sample_prob) as sum_predicted
-    from scored
-    group by 1, 2
+        score,
+        cell,
+        n_rows,
+        n_positive,
+        sum_predicted
+    from {{ ref('negsample_diagnostics_score_cells') }}
+    where score in ('corrected', 'uncorrected')
 ),
 
 -- A cell goes whole to the decile of its first row, the decile that

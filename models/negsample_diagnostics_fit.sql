@@ -9,50 +9,23 @@
   negatives of its own cell (counted one half). That is the exact AUC, ties
   at their average rank, except for pairs in one cell whose scores differ;
   auc_tie_bound bounds the error by half the share of positive-negative
-  pairs that share a cell holding unequal scores. Probabilities are clipped to [eps, 1 - eps]
-  before ln() so a saturated prediction costs a large, finite loss.
+  pairs that share a cell holding unequal scores. The cells, with their log
+  likelihood, come from negsample_diagnostics_score_cells.
 -#}
-{%- set cfg = negsample._config() -%}
-{%- set eps = 1e-15 -%}
 {%- set double = negsample._double() -%}
 
-with scored as (
+with cells as (
+    -- `model` names the fit as in negsample_coefficients, hence the keyword as a name.
     select
-        {{ adapter.quote(cfg.label_column) }} as label_value,
-        pilot_prob,
-        corrected_prob
-    from {{ ref('negsample_scored') }}
-),
-
--- `model` names the fit as in negsample_coefficients, hence the keyword as a name.
-predictions as (
-    select
-        'pilot' as model,  -- noqa: RF04
-        label_value,
-        pilot_prob as predicted
-    from scored
-    union all
-    select
-        'final' as model,  -- noqa: RF04
-        label_value,
-        corrected_prob as predicted
-    from scored
-),
-
-cells as (
-    select
-        model,
-        {{ negsample._score_cell('predicted', eps) }} as cell,
-        count(*) as n_rows,
-        sum(label_value) as n_positive,
-        sum(predicted) as sum_predicted,
-        min(predicted) < max(predicted) as has_unequal_scores,
-        sum(
-            label_value * ln(least(1.0 - {{ eps }}, greatest({{ eps }}, predicted)))
-            + (1 - label_value) * ln(1.0 - least(1.0 - {{ eps }}, greatest({{ eps }}, predicted)))
-        ) as sum_log_likelihood
-    from predictions
-    group by model, cell
+        case when score = 'corrected' then 'final' else 'pilot' end as model,  -- noqa: RF04
+        cell,
+        n_rows,
+        n_positive,
+        sum_predicted,
+        has_unequal_scores,
+        sum_log_likelihood
+    from {{ ref('negsample_diagnostics_score_cells') }}
+    where score in ('pilot', 'corrected')
 ),
 
 ordered_cells as (

@@ -6,27 +6,39 @@
   orders of magnitude; only non-empty bins are written. Each bin also counts
   the negatives the draw kept, so kept / n_negatives should track
   mean_sampling_prob bin by bin.
+
+  One pass over the rows, without the seeded uniform: the least pi comes
+  from negsample_design (which already passes over every negative), and
+  the kept negatives are binned from negsample_sample, whose sampling_prob
+  is the same stored value, so they land in the same bin.
 -#}
 {%- set cfg = negsample._config() -%}
+{%- set label = adapter.quote(cfg.label_column) -%}
 {%- set n_bins = 30 -%}
 
-with negatives as (
-    select
-        sampling_prob,
-        is_sampled
-    from {{ ref('negsample_sampling_probs') }}
-    where {{ adapter.quote(cfg.label_column) }} = 0
+with bounds as (
+    select ln(min_sampling_prob) as ln_lowest
+    from {{ ref('negsample_design') }}
 ),
 
-bounds as (
-    select ln(min(sampling_prob)) as ln_lowest
-    from negatives
+negatives as (
+    select
+        sampling_prob,
+        0 as is_kept
+    from {{ ref('negsample_sampling_probs') }}
+    where {{ label }} = 0
+    union all
+    select
+        sampling_prob,
+        1 as is_kept
+    from {{ ref('negsample_sample') }}
+    where {{ label }} = 0
 ),
 
 positioned as (
     select
         negatives.sampling_prob,
-        negatives.is_sampled,
+        negatives.is_kept,
         bounds.ln_lowest,
         -- Where ln(pi) lies between ln(least pi) (0) and ln(1) (1). When no
         -- negative is below 1 there is nothing to spread: all sit at 0.
@@ -41,7 +53,7 @@ positioned as (
 binned as (
     select
         sampling_prob,
-        is_sampled,
+        is_kept,
         ln_lowest,
         -- pi = 1 (the cap) has log_position 1 and joins the top bin.
         least({{ n_bins }}, 1 + cast(floor({{ n_bins }} * log_position) as integer)) as bin
@@ -52,8 +64,9 @@ select
     bin,
     exp(ln_lowest * (1.0 - (bin - 1) / {{ n_bins }}.0)) as bin_lower,
     exp(ln_lowest * (1.0 - bin / {{ n_bins }}.0)) as bin_upper,
-    count(*) as n_negatives,
-    sum(case when is_sampled then 1 else 0 end) as n_kept,
-    avg(sampling_prob) as mean_sampling_prob
+    cast(sum(1 - is_kept) as {{ dbt.type_bigint() }}) as n_negatives,
+    cast(sum(is_kept) as {{ dbt.type_bigint() }}) as n_kept,
+    -- the mean over the negatives of the full table, not over the kept ones
+    sum(case when is_kept = 0 then sampling_prob else 0.0 end) / sum(1 - is_kept) as mean_sampling_prob
 from binned
 group by bin, ln_lowest

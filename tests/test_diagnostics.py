@@ -178,7 +178,8 @@ def test_sampling_prob_histogram_counts_every_negative_in_its_log_bin(demo_db):
     assert (hist["mean_sampling_prob"] >= hist["bin_lower"] * (1 - 1e-12)).all()
     assert (hist["mean_sampling_prob"] <= hist["bin_upper"] * (1 + 1e-12)).all()
     design = query(demo_db, "select * from negsample_design").iloc[0]
-    assert hist["n_kept"].sum() == design["kept_negatives"]
+    assert hist["n_kept"].sum() == design["kept_negatives"] == negatives["is_sampled"].sum()
+    assert design["min_sampling_prob"] == pi.min()
     # The floor binds in the demo: the lowest bin starts at floor * rho.
     assert design["n_floored"] > 0
     assert hist["bin_lower"].iloc[0] == pytest.approx(design["floor_prob"], rel=1e-12)

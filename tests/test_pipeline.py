@@ -120,6 +120,13 @@ def test_intercept_update_closes_the_calibration_gap(demo_db):
 def test_kept_negatives_match_the_expected_size(demo_db):
     d = query(demo_db, "select * from negsample_design").iloc[0]
     assert d["n_rows"] == demo.DEMO_ROWS
+    flags = query(
+        demo_db,
+        "select count(*) as kept_rows, sum(1 - label) as kept_negatives "
+        "from negsample_sampling_probs where is_sampled",
+    ).iloc[0]
+    assert d["kept_rows"] == flags["kept_rows"]
+    assert d["kept_negatives"] == flags["kept_negatives"]
     assert abs(d["kept_negatives"] - d["expected_negatives"]) <= 4 * np.sqrt(
         d["kept_negatives_variance"]
     )
