@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from negsample.fit import fit_logistic, make_design, reference_levels
+from negsample.fit import FitSpec, fit_logistic_together, make_design, reference_levels
 from negsample.rows import rows_of, to_pandas
 
 
@@ -39,19 +39,21 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     pilot = to_pandas(dbt.ref("negsample_pilot_coefficients"))
     design = make_design(sample, numeric, categorical, reference=reference_levels(pilot))
 
-    corrected = fit_logistic(
+    # Both fits share every pass over the rows (one ordered read per Newton
+    # step, not two); each gives the bits it would give alone.
+    corrected, weighted = fit_logistic_together(
         sample,
         label,
         design,
-        offset="log_odds_offset",
-        what="negsample_final_model (log-odds corrected fit)",
-    )
-    weighted = fit_logistic(
-        sample,
-        label,
-        design,
-        weights="ipw_weight",
-        what="negsample_final_model (inverse-probability-weighted fit)",
+        [
+            FitSpec(
+                offset="log_odds_offset", what="negsample_final_model (log-odds corrected fit)"
+            ),
+            FitSpec(
+                weights="ipw_weight",
+                what="negsample_final_model (inverse-probability-weighted fit)",
+            ),
+        ],
     )
     return pd.concat(
         [corrected.coefficient_table("final"), weighted.coefficient_table("ipw")],

@@ -8,13 +8,15 @@ import pytest
 
 from negsample.fit import (
     FitError,
+    FitSpec,
     fit_logistic,
+    fit_logistic_together,
     information_inverse_matrix,
     make_design,
     pilot_information_inverse,
 )
 from negsample.reference import sigmoid, uniform
-from negsample.rows import rows_of, to_pandas
+from negsample.rows import Rows, rows_of, to_pandas
 
 
 def simulate(rows: int, seed: int) -> pd.DataFrame:
@@ -105,6 +107,59 @@ def test_chunk_size_does_not_change_the_answer():
     many = fit_logistic(frame, "label", whole, offset="offset", chunk_rows=997)
     np.testing.assert_allclose(many.estimate, one.estimate, rtol=1e-10)
     np.testing.assert_allclose(many.covariance, one.covariance, rtol=1e-8)
+
+
+def test_fits_that_share_passes_give_the_bits_of_separate_fits():
+    frame = simulate(40_000, 13)
+    rng = np.random.default_rng(14)
+    frame["offset"] = rng.uniform(0, 3, len(frame))
+    frame["weight"] = np.where(frame["label"] == 1, 1.0, rng.uniform(1, 50, len(frame)))
+    design = make_design(frame, ["balance", "flag"], ["colour"])
+    rows = rows_of(frame, chunk_rows=5000)
+    specs = [
+        FitSpec(offset="offset", what="offset fit"),
+        FitSpec(weights="weight", what="weighted fit"),
+        FitSpec(what="plain fit"),
+    ]
+    together = fit_logistic_together(rows, "label", design, specs)
+    for spec, shared in zip(specs, together, strict=True):
+        alone = fit_logistic(rows, "label", design, spec.offset, spec.weights, spec.what)
+        assert np.array_equal(shared.estimate, alone.estimate), spec.what
+        assert np.array_equal(shared.covariance, alone.covariance), spec.what
+    # The passes are shared: the rows are read once per Newton step of the
+    # slowest fit (plus the first pass), not once per step of every fit.
+    reads = 0
+    inner = rows.chunks
+
+    def counted_chunks():
+        nonlocal reads
+        reads += 1
+        return inner()
+
+    counting = Rows(counted_chunks)
+    fit_logistic_together(counting, "label", design, specs)
+    shared_reads = reads
+    reads = 0
+    for spec in specs:
+        fit_logistic(counting, "label", design, spec.offset, spec.weights, spec.what)
+    assert shared_reads < reads - 2 * (len(specs) - 1)
+
+
+def test_a_failing_fit_among_shared_fits_names_itself():
+    frame = simulate(5_000, 15)
+    frame["offset"] = 0.0
+    design = make_design(frame, ["balance", "flag"], ["colour"])
+    frame["weight"] = np.where(frame["label"] == 1, 0.0, 1.0)  # no positive carries weight
+    with pytest.raises(FitError, match="weighted fit: the fitted rows hold only one label value"):
+        fit_logistic_together(
+            frame,
+            "label",
+            design,
+            [
+                FitSpec(offset="offset", what="offset fit"),
+                FitSpec(weights="weight", what="weighted fit"),
+            ],
+        )
 
 
 def test_a_duckdb_relation_streams_the_same_bits_as_the_sorted_frame():
