@@ -12,18 +12,20 @@
 -#}
 {%- set cfg = negsample._config() -%}
 {%- set label = adapter.quote(cfg.label_column) -%}
+{#- (score, its SQL, whether negsample_diagnostics_fit reads its log loss and AUC ties) -#}
 {%- set scores = [
-  ('pilot', 'pilot_prob'),
-  ('corrected', 'corrected_prob'),
-  ('uncorrected', negsample.sigmoid('sample_logit')),
+  ('pilot', 'pilot_prob', true),
+  ('corrected', 'corrected_prob', true),
+  ('uncorrected', negsample.sigmoid('sample_logit'), false),
 ] -%}
 
 {#- Probabilities are clipped to [eps, 1 - eps] before ln() so a saturated
-    prediction costs a large, finite loss. -#}
+    prediction costs a large, finite loss; one ln() per row, of the
+    probability of the observed label. -#}
 {%- set eps = 1e-15 -%}
 {%- set clipped = 'least(1.0 - ' ~ eps ~ ', greatest(' ~ eps ~ ', predicted))' -%}
 
-{% for score, prob in scores -%}
+{% for score, prob, is_fitted in scores -%}
 {%- if not loop.first %}
 union all
 {% endif -%}
@@ -33,8 +35,13 @@ select
     count(*) as n_rows,
     sum(label_value) as n_positive,
     sum(predicted) as sum_predicted,
+    {%- if is_fitted %}
     min(predicted) < max(predicted) as has_unequal_scores,
-    sum(label_value * ln({{ clipped }}) + (1 - label_value) * ln(1.0 - {{ clipped }})) as sum_log_likelihood
+    sum(ln(case when label_value = 1 then {{ clipped }} else 1.0 - {{ clipped }} end)) as sum_log_likelihood
+    {%- else %}
+    cast(null as boolean) as has_unequal_scores,
+    cast(null as {{ negsample._double() }}) as sum_log_likelihood
+    {%- endif %}
 from (
     select
         label_value,
