@@ -32,6 +32,19 @@ class DbtRun:
         return self.returncode == 0
 
 
+def dbt_env(database: Path, threads: int = 2) -> dict[str, str]:
+    """dbt's environment for a build on ``database``: its target/ and logs/ beside it."""
+    work = database.parent / f"{database.stem}_dbt"
+    return {
+        **os.environ,
+        "NEGSAMPLE_DUCKDB_PATH": str(database),
+        "NEGSAMPLE_THREADS": str(threads),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
 def run_dbt(
     args: list[str],
     database: Path,
@@ -41,15 +54,7 @@ def run_dbt(
     threads: int = 2,
 ) -> DbtRun:
     """Run ``dbt <args>`` on ``database``, keeping target/ and logs/ beside it."""
-    work = database.parent / f"{database.stem}_dbt"
-    env = {
-        **os.environ,
-        "NEGSAMPLE_DUCKDB_PATH": str(database),
-        "NEGSAMPLE_THREADS": str(threads),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = dbt_env(database, threads)
     cmd = [DBT, *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     if variables:
         cmd += ["--vars", json.dumps(variables)]

@@ -9,13 +9,20 @@ from scipy import stats
 
 from negsample import reference
 from negsample.dbt_inline import compile_inline
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, dbt_env
 
 
-def compiled_uniform_sql(seed: int, stream: str | int) -> str:
+@pytest.fixture(scope="module")
+def inline_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """dbt's files for the inline compiles in a temporary folder, not in the repo."""
+    return dbt_env(tmp_path_factory.mktemp("inline") / "inline.duckdb")
+
+
+def compiled_uniform_sql(seed: int, stream: str | int, env: dict[str, str]) -> str:
     return compile_inline(
         f"select k, {{{{ negsample.uniform('k', {seed}, {stream!r}) }}}} as u from keys",
         PROJECT_DIR,
+        env,
     )
 
 
@@ -49,8 +56,8 @@ def keys() -> np.ndarray:
 
 @pytest.mark.dbt
 @pytest.mark.parametrize(("seed", "stream"), [(42, "pilot"), (42, "sample"), (-7, 3), (10**15, 1)])
-def test_sql_uniform_equals_python_bit_for_bit(keys, seed, stream):
-    sql = compiled_uniform_sql(seed, stream)
+def test_sql_uniform_equals_python_bit_for_bit(keys, seed, stream, inline_env):
+    sql = compiled_uniform_sql(seed, stream, inline_env)
     with duckdb.connect() as con:
         con.execute("create table keys as select unnest(?::bigint[]) as k", [keys.tolist()])
         got = con.sql(sql + " order by k").df()
@@ -104,10 +111,12 @@ def test_unknown_stream_is_rejected():
 
 
 @pytest.mark.dbt
-def test_seed_given_as_sql_expression_draws_the_same_bits():
+def test_seed_given_as_sql_expression_draws_the_same_bits(inline_env):
     """Many seeds in one query (one per replicate) give what each seed gives alone."""
     sql = compile_inline(
-        "select k, s, {{ negsample.uniform('k', 's', 'sample') }} as u from keys", PROJECT_DIR
+        "select k, s, {{ negsample.uniform('k', 's', 'sample') }} as u from keys",
+        PROJECT_DIR,
+        inline_env,
     )
     seeds = [42, 7, -3, 2**40]
     keys = np.arange(-500, 500, dtype=np.int64)
