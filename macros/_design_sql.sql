@@ -25,41 +25,46 @@
   sqrt({% for t in terms %}{% if loop.first %}1.0{% else %} + ({{ t.sql }}) * ({{ t.sql }}){% endif %}{% endfor %})
 {%- endmacro %}
 
-{#- One row holding the inverse pilot information matrix as columns a_<i>_<j>. -#}
+{#-
+  One row holding the inverse pilot information matrix as columns a_<i>_<j>,
+  from the rows with model 'information' of <design>_pilot_coefficients
+  (term and level name the matrix row, col_term and col_level its column).
+-#}
 {% macro _pivot_information(information, terms) -%}
   select
   {%- for r in terms %}{% set i = loop.index0 %}
     {%- for c in terms %}
-    max(case when row_term = {{ negsample._string_literal(r.term) }}
-      and {% if r.level is none %}row_level is null{% else %}row_level = {{ negsample._string_literal(r.level) }}{% endif %}
+    max(case when term = {{ negsample._string_literal(r.term) }}
+      and {% if r.level is none %}level is null{% else %}level = {{ negsample._string_literal(r.level) }}{% endif %}
       and col_term = {{ negsample._string_literal(c.term) }}
       and {% if c.level is none %}col_level is null{% else %}col_level = {{ negsample._string_literal(c.level) }}{% endif %}
-      then value end) as a_{{ i }}_{{ loop.index0 }}{{ ',' if not (loop.last and i == terms | length - 1) }}
+      then estimate end) as a_{{ i }}_{{ loop.index0 }}{{ ',' if not (loop.last and i == terms | length - 1) }}
     {%- endfor %}
   {%- endfor %}
   from {{ information }}
+  where model = 'information'
 {%- endmacro %}
 
-{#- The columns m_<i> = (M^-1 x-dot)_i, M^-1 pivoted in `alias` (A-optimal score). -#}
+{#- The columns negsample_m_<i> = (M^-1 x-dot)_i, M^-1 pivoted in `alias` (A-optimal score). -#}
 {% macro _information_products(terms, alias) -%}
   {%- for r in terms %}{% set i = loop.index0 %}
     {%- for c in terms -%}
       {%- if loop.first %}{{ alias }}.a_{{ i }}_0{% else %} + {{ alias }}.a_{{ i }}_{{ loop.index0 }} * ({{ c.sql }}){% endif -%}
-    {%- endfor %} as m_{{ i }}{{ ',' if not loop.last }}
+    {%- endfor %} as negsample_m_{{ i }}{{ ',' if not loop.last }}
   {% endfor %}
 {%- endmacro %}
 
-{#- sqrt(sum of m_<i>^2) over the columns written by _information_products. -#}
+{#- sqrt(sum of negsample_m_<i>^2) over the columns written by _information_products. -#}
 {% macro _information_norm(terms) -%}
-  sqrt({% for t in terms %}{{ ' + ' if not loop.first }}m_{{ loop.index0 }} * m_{{ loop.index0 }}{% endfor %})
+  sqrt({% for t in terms %}{{ ' + ' if not loop.first }}negsample_m_{{ loop.index0 }} * negsample_m_{{ loop.index0 }}{% endfor %})
 {%- endmacro %}
 
 {#- How many categorical features of a row hold a NULL or a level the fit never saw. -#}
-{% macro _unseen_level_count(levels) -%}
+{% macro _unseen_level_count(levels, exprs) -%}
   {%- if levels | length == 0 -%}0{%- else -%}
   {%- for name, known in levels.items() -%}
-    {{ ' + ' if not loop.first }}(case when {{ adapter.quote(name) }} is null
-    {%- if known | length > 0 %} or {{ adapter.quote(name) }} not in ({% for l in known %}{{ negsample._string_literal(l) }}{{ ', ' if not loop.last }}{% endfor %}){% endif %} then 1 else 0 end)
+    {{ ' + ' if not loop.first }}(case when {{ exprs[name] }} is null
+    {%- if known | length > 0 %} or {{ exprs[name] }} not in ({% for l in known %}{{ negsample._string_literal(l) }}{{ ', ' if not loop.last }}{% endfor %}){% endif %} then 1 else 0 end)
   {%- endfor -%}
   {%- endif -%}
 {%- endmacro %}

@@ -4,20 +4,22 @@
   non-reference level of each categorical feature (var order, levels sorted).
 
   Levels are data, not config: they are read at run time from the
-  coefficient table that the fit wrote (`coefficients`), the way
+  coefficient table that the fit wrote (`coefficients`, rows of
+  `model_name`), the way
   dbt_utils.get_column_values reads a column. Each term is a dict with
   `term`, `level` (none for numeric terms) and `sql` (its value in a row).
   `levels` maps each categorical feature to all its levels, reference included,
-  so that unseen and NULL levels can be counted.
+  so that unseen and NULL levels can be counted. `exprs` maps each feature to
+  the SQL that reads it (default: its quoted name, as in <design>_input).
 -#}
-{% macro _design_terms(coefficients) -%}
-  {%- set cfg = negsample._config() -%}
+{% macro _design_terms(cfg, coefficients, model_name='pilot', exprs=none) -%}
+  {%- set exprs = exprs or negsample._feature_columns(cfg) -%}
   {%- set terms = [{'term': 'intercept', 'level': none, 'sql': '1.0'}] -%}
   {%- for name in cfg.numeric_features -%}
-    {%- do terms.append({'term': name, 'level': none, 'sql': adapter.quote(name)}) -%}
+    {%- do terms.append({'term': name, 'level': none, 'sql': exprs[name]}) -%}
   {%- endfor -%}
   {%- set levels = {} -%}
-  {%- set rows = negsample._categorical_levels(coefficients) -%}
+  {%- set rows = negsample._categorical_levels(coefficients, model_name) -%}
   {%- for name in cfg.categorical_features -%}
     {%- set mine = rows | selectattr('term', 'equalto', name) | list -%}
     {%- do levels.update({name: mine | map(attribute='level') | sort | list}) -%}
@@ -25,19 +27,19 @@
       {%- do terms.append({
         'term': name,
         'level': row.level,
-        'sql': 'case when ' ~ adapter.quote(name) ~ ' = ' ~ negsample._string_literal(row.level) ~ ' then 1.0 else 0.0 end',
+        'sql': 'case when ' ~ exprs[name] ~ ' = ' ~ negsample._string_literal(row.level) ~ ' then 1.0 else 0.0 end',
       }) -%}
     {%- endfor -%}
   {%- endfor -%}
-  {{ return({'terms': terms, 'levels': levels}) }}
+  {{ return({'terms': terms, 'levels': levels, 'exprs': exprs}) }}
 {%- endmacro %}
 
 {#-
-  (term, level, is_reference) of every categorical level in a coefficient
-  table. A table without is_reference (fitted elsewhere) lists only
+  (term, level, is_reference) of every categorical level of `model_name` in a
+  coefficient table. A table without is_reference (fitted elsewhere) lists only
   non-reference levels; any level it does not list scores as the reference.
 -#}
-{% macro _categorical_levels(coefficients) -%}
+{% macro _categorical_levels(coefficients, model_name) -%}
   {%- if not execute -%}
     {{ return([]) }}
   {%- endif -%}
@@ -49,7 +51,7 @@
   {%- set query -%}
     select distinct term, level, {{ 'is_reference' if negsample._has_column(found, 'is_reference') else 'false' }}
     from {{ coefficients }}
-    where level is not null
+    where level is not null and model = {{ negsample._string_literal(model_name) }}
   {%- endset -%}
   {%- set rows = [] -%}
   {%- for row in run_query(query).rows -%}
@@ -96,4 +98,19 @@ where model in ({% for m in models %}{{ negsample._string_literal(m) }}{{ ', ' i
   {%- endif -%}
   {%- set names = adapter.get_columns_in_relation(found) | map(attribute='name') | map('lower') | list -%}
   {{ return(column | lower in names) }}
+{%- endmacro %}
+
+{#-
+  Each feature's SQL in a relation shaped like <design>_input: its quoted
+  name (and negsample_pilot_score for the pilot_score_column, when set).
+-#}
+{% macro _feature_columns(cfg) -%}
+  {%- set exprs = {} -%}
+  {%- for name in cfg.numeric_features + cfg.categorical_features -%}
+    {%- do exprs.update({name: adapter.quote(name)}) -%}
+  {%- endfor -%}
+  {%- if cfg.pilot_score_column -%}
+    {%- do exprs.update({'negsample_pilot_score': 'negsample_pilot_score'}) -%}
+  {%- endif -%}
+  {{ return(exprs) }}
 {%- endmacro %}

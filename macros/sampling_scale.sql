@@ -1,8 +1,8 @@
 {#-
-  The select behind negsample_sampling_scale: per partition (none in the
+  The select behind <design>_sampling_scale: per partition (none in the
   package's models; one per replicate in bench/efficiency.py) the class
-  counts, w = mean score over negatives, and the scale c of
-  pi = min(1, max(floor * rho, c * t)).
+  counts, w = mean score over negatives (and the least, min_score), and the
+  scale c of pi = min(1, max(floor * rho, c * t)).
 
   budget 'paper': c = rho / w.
   budget 'exact': c solves S(c) = sum over negatives of pi = rho * N0.
@@ -29,6 +29,7 @@ with totals as (
         sum(case when label_value = 1 then 1 else 0 end) as n_positive,
         sum(case when label_value = 0 then 1 else 0 end) as n_negative,
         avg(case when label_value = 0 then sampling_score end) as w,
+        min(case when label_value = 0 then sampling_score end) as min_score,
         {{ negsample._as_double(rate) }} as sampling_rate,
         {{ negsample._as_double(floor) }} * {{ negsample._as_double(rate) }} as floor_prob,
         {{ negsample._as_double(rate) }} * sum(case when label_value = 0 then 1 else 0 end) as target
@@ -43,6 +44,7 @@ select
     n_positive,
     n_negative,
     w,
+    min_score,
     sampling_rate,
     floor_prob,
     sampling_rate / w as sampling_scale
@@ -231,6 +233,7 @@ select
     t.n_positive,
     t.n_negative,
     t.w,
+    t.min_score,
     t.sampling_rate,
     t.floor_prob,
     s.sampling_scale

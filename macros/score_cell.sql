@@ -10,3 +10,30 @@
 {% macro _score_cell(prob, eps=1e-15) -%}
   floor(10000.0 * ln(least(1.0 - {{ eps }}, greatest({{ eps }}, {{ prob }})) / (1.0 - least(1.0 - {{ eps }}, greatest({{ eps }}, {{ prob }})))))
 {%- endmacro %}
+
+{#-
+  The bin of the pi histogram that a sampling probability falls in:
+  `n_bins` bins equally wide in ln(pi) between ln_lowest (ln of the least pi
+  of a negative, <= 0) and 0 (pi = 1, which joins the top bin). A pi below
+  the lower end (a row new to a frozen design) joins the bottom bin; when
+  no negative is below 1 there is nothing to spread: all sit in bin 1.
+-#}
+{% macro _sampling_prob_bin(prob, ln_lowest, n_bins=30) -%}
+  case
+    when {{ ln_lowest }} >= 0 then 1
+    else greatest(1, least(
+        {{ n_bins }},
+        1 + cast(floor({{ n_bins }} * ((ln({{ prob }}) - {{ ln_lowest }}) / -{{ ln_lowest }})) as integer)
+    ))
+  end
+{%- endmacro %}
+
+{#-
+  A one-row select of ln_lowest, the lower end of the pi histogram: ln of the
+  least pi of a negative when the design was estimated. pi is
+  non-decreasing in the score, so that is pi at the least score.
+-#}
+{% macro _sampling_prob_bounds(scale) -%}
+  select ln({{ negsample.sampling_probability('min_score', 'sampling_scale', 'floor_prob') }}) as ln_lowest
+  from {{ scale }}
+{%- endmacro %}

@@ -1,36 +1,42 @@
 {#-
   Checks the source before anything is built from it, and stops the run with
-  one message that lists every problem, naming the var, column and values at
-  fault. Called at the top of negsample_input, the first model of the DAG, so
-  a failure skips every downstream model: the tables and views already built
-  stay as they were and BI tools keep serving the last good scores.
+  one message that lists every problem, naming the setting, column and
+  values at fault. Called when <design>_source_check, the first model of a
+  design, is compiled, so a failure skips every model downstream: the tables
+  and views already built stay as they were and BI tools keep serving the
+  last good scores.
 
   Three steps: the columns (do they exist, are numeric features numeric), from
   the relation's metadata; one aggregate pass over the rows (labels, NULL
-  ids, the range of integer ids, NULLs, infinities, class counts, levels per
-  categorical feature); then the count of repeated ids (_duplicate_ids).
+  ids, the range of integer ids, NULLs, infinities, class counts, the
+  features' means, levels per categorical feature); then the count of
+  repeated ids (_duplicate_ids). Returns that pass's row (a dict), which the
+  source check writes down: class counts and means are not counted again.
 -#}
 {% macro _validate_source(relation, cfg) -%}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
+  {%- set setting = negsample._setting_label -%}
   {%- set columns = adapter.get_columns_in_relation(relation) -%}
   {%- set by_name = {} -%}
   {%- for col in columns -%}{%- do by_name.update({col.name | lower: col}) -%}{%- endfor -%}
   {%- set available = columns | map(attribute='name') | join(', ') -%}
-  {%- set roles = [('negsample:id_column', cfg.id_column), ('negsample:label_column', cfg.label_column)] -%}
-  {%- for name in cfg.numeric_features %}{% do roles.append(('negsample:numeric_features', name)) %}{% endfor -%}
-  {%- for name in cfg.categorical_features %}{% do roles.append(('negsample:categorical_features', name)) %}{% endfor -%}
-  {%- for var_name, column in roles -%}
+  {%- set roles = [('id_column', cfg.id_column), ('label_column', cfg.label_column)] -%}
+  {%- for name in cfg.numeric_features %}{% do roles.append(('numeric_features', name)) %}{% endfor -%}
+  {%- for name in cfg.categorical_features %}{% do roles.append(('categorical_features', name)) %}{% endfor -%}
+  {%- for name in cfg.passthrough_columns %}{% do roles.append(('passthrough_columns', name)) %}{% endfor -%}
+  {%- if cfg.pilot_score_column %}{% do roles.append(('pilot_score_column', cfg.pilot_score_column)) %}{% endif -%}
+  {%- for role, column in roles -%}
     {%- if (column | lower) not in by_name -%}
-      {{ negsample._fail("column '" ~ column ~ "' (var '" ~ var_name ~ "') does not exist in " ~ relation ~ "; its columns are: " ~ available) }}
+      {{ negsample._fail("column '" ~ column ~ "' (" ~ setting(cfg.design, role) ~ ") does not exist in " ~ relation ~ "; its columns are: " ~ available) }}
     {%- endif -%}
   {%- endfor -%}
-  {%- for var_name, column in roles if var_name in ['negsample:numeric_features', 'negsample:label_column'] -%}
+  {%- for role, column in roles if role in ['numeric_features', 'label_column', 'pilot_score_column'] -%}
     {%- set col = by_name[column | lower] -%}
     {%- set type_name = col.dtype | lower -%}
     {%- set base_type = type_name.split('(')[0].strip() -%}
-    {%- set numeric_names = ['int', 'integer', 'bigint', 'smallint', 'tinyint', 'hugeint', 'double', 'float', 'real', 'decimal', 'numeric', 'number', 'float64', 'int64', 'double precision', 'boolean', 'bool'] -%}
+    {%- set numeric_names = ['int', 'integer', 'bigint', 'smallint', 'tinyint', 'hugeint', 'double', 'float', 'real', 'decimal', 'numeric', 'number', 'float64', 'int64', 'double precision', 'boolean', 'bool', 'long', 'short', 'byte', 'int2', 'int4', 'int8', 'float4', 'float8'] -%}
     {%- if not (col.is_numeric() or col.is_float() or col.is_integer() or base_type in numeric_names) -%}
-      {{ negsample._fail("column '" ~ column ~ "' (var '" ~ var_name ~ "') has type " ~ col.dtype ~ ", not a number" ~ ("; list it in negsample:categorical_features instead" if var_name == 'negsample:numeric_features' else "")) }}
+      {{ negsample._fail("column '" ~ column ~ "' (" ~ setting(cfg.design, role) ~ ") has type " ~ col.dtype ~ ", not a number" ~ (("; list it in " ~ setting(cfg.design, 'categorical_features') ~ " instead") if role == 'numeric_features' else "")) }}
     {%- endif -%}
   {%- endfor -%}
 
@@ -55,22 +61,29 @@
         {%- for name in cfg.numeric_features %}
         {%- set x = "cast(" ~ adapter.quote(name) ~ " as " ~ negsample._double() ~ ")" %},
         count(*) - count({{ x }}) as nulls_{{ loop.index0 }},
-        count(case when {{ negsample._is_not_finite(x) }} then 1 end) as nonfinite_{{ loop.index0 }}
+        count(case when {{ negsample._is_not_finite(x) }} then 1 end) as nonfinite_{{ loop.index0 }},
+        avg({{ x }}) as mean_{{ loop.index0 }}
         {%- endfor %}
         {%- for name in cfg.categorical_features %},
         count(distinct cast({{ adapter.quote(name) }} as {{ dbt.type_string() }})) as levels_{{ loop.index0 }}
         {%- endfor %}
     from {{ relation }}
   {%- endset -%}
-  {%- set row = run_query(check_query).rows[0] -%}
+  {%- set result = run_query(check_query) -%}
+  {%- set row = {} -%}
+  {%- for name in result.column_names -%}{%- do row.update({name | lower: result.rows[0][loop.index0]}) -%}{%- endfor -%}
+  {%- set source_name = "the source " ~ relation ~ " (" ~ setting(cfg.design, 'source') ~ ")" -%}
+  {%- if (row['n_rows'] | int) == 0 -%}
+    {{ negsample._fail(source_name ~ " has no rows; nothing was rebuilt") }}
+  {%- endif -%}
   {#- The duplicate count is its own query: the first pass gives what makes it cheap. -#}
   {%- set duplicate_ids = negsample._duplicate_ids(
     relation, cfg.id_column, id_is_integer, row['n_ids'] | int,
     row['id_min'] if id_is_integer else none, row['id_max'] if id_is_integer else none
   ) -%}
   {%- set problems = [] -%}
-  {%- set label_name = "label column '" ~ cfg.label_column ~ "' (var 'negsample:label_column')" -%}
-  {%- set id_name = "id column '" ~ cfg.id_column ~ "' (var 'negsample:id_column')" -%}
+  {%- set label_name = "label column '" ~ cfg.label_column ~ "' (" ~ setting(cfg.design, 'label_column') ~ ")" -%}
+  {%- set id_name = "id column '" ~ cfg.id_column ~ "' (" ~ setting(cfg.design, 'id_column') ~ ")" -%}
   {%- if row['null_labels'] > 0 -%}
     {%- do problems.append(label_name ~ " is NULL in " ~ row['null_labels'] ~ " rows") -%}
   {%- endif -%}
@@ -93,7 +106,10 @@
   {%- for name in cfg.numeric_features -%}
     {%- set nulls = row['nulls_' ~ loop.index0] -%}
     {%- if nulls > 0 and cfg.null_features == 'error' -%}
-      {%- do problems.append("numeric feature '" ~ name ~ "' is NULL in " ~ nulls ~ " rows (set var 'negsample:null_features' to impute_mean to fill them with the column mean)") -%}
+      {%- do problems.append("numeric feature '" ~ name ~ "' is NULL in " ~ nulls ~ " rows (set " ~ setting(cfg.design, 'null_features') ~ " to impute_mean to fill them with the column mean)") -%}
+    {%- endif -%}
+    {%- if nulls == row['n_rows'] -%}
+      {%- do problems.append("numeric feature '" ~ name ~ "' is NULL in every row") -%}
     {%- endif -%}
     {%- if row['nonfinite_' ~ loop.index0] > 0 -%}
       {%- do problems.append("numeric feature '" ~ name ~ "' is infinite or NaN in " ~ row['nonfinite_' ~ loop.index0] ~ " rows") -%}
@@ -103,13 +119,14 @@
     {%- set levels = row['levels_' ~ loop.index0] -%}
     {%- set ns.terms = ns.terms + [levels - 1, 0] | max -%}
     {%- if levels > cfg.max_levels -%}
-      {%- do problems.append("categorical feature '" ~ name ~ "' has " ~ levels ~ " levels, more than var 'negsample:max_levels' (" ~ cfg.max_levels ~ ") allows") -%}
+      {%- do problems.append("categorical feature '" ~ name ~ "' has " ~ levels ~ " levels, more than " ~ setting(cfg.design, 'max_levels') ~ " (" ~ cfg.max_levels ~ ") allows") -%}
     {%- endif -%}
   {%- endfor -%}
   {%- if row['n_positive'] > 0 and row['n_positive'] < ns.terms -%}
     {%- do problems.append(label_name ~ " has " ~ row['n_positive'] ~ " positives, fewer than the " ~ ns.terms ~ " coefficients to fit (features + 1)") -%}
   {%- endif -%}
   {%- if problems | length > 0 -%}
-    {{ negsample._fail("the source " ~ relation ~ " (var 'negsample:source') failed its checks; nothing was rebuilt:\n  - " ~ problems | join("\n  - ")) }}
+    {{ negsample._fail(source_name ~ " failed its checks; nothing was rebuilt:\n  - " ~ problems | join("\n  - ")) }}
   {%- endif -%}
+  {{ return(row) }}
 {%- endmacro %}

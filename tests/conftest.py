@@ -66,13 +66,19 @@ def run_dbt(
 
 
 def package_project(
-    root: Path, name: str, variables: dict, demo_seed: int, profiles: str | None = None
+    root: Path,
+    name: str,
+    variables: dict,
+    demo_seed: int,
+    profiles: str | None = None,
+    extra: str = "",
 ) -> Path:
     """A throwaway dbt project that installs this package with ``local:``.
 
     It has the given vars, an empty models/ for the caller's sources, and the
     5,000-row demo (drawn with ``demo_seed``) as the seed ``base_events``.
-    ``profiles`` replaces the package's profiles.yml when given.
+    ``profiles`` replaces the package's profiles.yml when given; ``extra`` is
+    appended to its dbt_project.yml.
     """
     project = root / "project"
     (project / "models").mkdir(parents=True)
@@ -85,12 +91,22 @@ def package_project(
     var_lines = "".join(f"  '{key}': {json.dumps(value)}\n" for key, value in variables.items())
     (project / "dbt_project.yml").write_text(
         f"name: {name}\nversion: '0.1.0'\nconfig-version: 2\nprofile: negsample\n"
-        f"vars:\n{var_lines}"
+        f"vars:{'' if var_lines else ' {}'}\n{var_lines}"
         f"seeds:\n  {name}:\n    base_events:\n"
-        "      +column_types: {id: bigint, label: integer, channel: varchar}\n"
+        "      +column_types: {id: bigint, label: integer, channel: varchar}\n" + extra
     )
     demo.generate(5000, seed=demo_seed).to_csv(project / "seeds" / "base_events.csv", index=False)
     return project
+
+
+def final_scores_sql(design: str = "negsample", id_column: str = "id", label: str = "label") -> str:
+    """Every row's final-fit log odds before the intercept update, from the scored view."""
+    return (
+        f"select s.{id_column}, s.{label}, s.pilot_prob, s.sampling_prob, s.is_sampled, "
+        "s.corrected_logit - case when u.is_applied then u.intercept_delta else 0.0 end "
+        "as final_logit "
+        f"from {design}_scored as s cross join {design}_intercept_update as u"
+    )
 
 
 def query(database: Path, sql: str) -> pd.DataFrame:

@@ -8,7 +8,8 @@ import pytest
 from scipy.stats import rankdata
 
 from negsample import demo
-from tests.conftest import query, run_dbt
+from negsample.reference import sigmoid
+from tests.conftest import final_scores_sql, query, run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -51,12 +52,22 @@ def reference_deciles(label: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
     )
 
 
+def final_scores(database) -> pd.DataFrame:
+    """label, pilot_prob, the final fit's probability and the uncorrected score of every row."""
+    rows = query(database, final_scores_sql())
+    rows["final_prob"] = sigmoid(rows["final_logit"].to_numpy())
+    rows["uncorrected_prob"] = sigmoid(
+        rows["final_logit"].to_numpy() - np.log(rows["sampling_prob"].to_numpy())
+    )
+    return rows
+
+
 def check_fit_table(database) -> None:
-    scored = query(database, "select label, pilot_prob, corrected_prob from negsample_scored")
+    scored = final_scores(database)
     fit = query(database, "select * from negsample_diagnostics_fit").set_index("model")
     assert sorted(fit.index) == ["final", "pilot"]
     label = scored["label"].to_numpy()
-    for model, column in (("pilot", "pilot_prob"), ("final", "corrected_prob")):
+    for model, column in (("pilot", "pilot_prob"), ("final", "final_prob")):
         predicted = scored[column].to_numpy()
         row = fit.loc[model]
         assert row["n_rows"] == len(scored)
@@ -83,14 +94,11 @@ def test_fit_log_loss_and_auc_match_the_reference(demo_db):
 
 
 def test_deciles_cut_whole_grid_cells_close_to_equal_counts(demo_db):
-    scored = query(demo_db, "select label, corrected_prob, sample_logit from negsample_scored")
+    scored = final_scores(demo_db)
     diag = query(demo_db, "select * from negsample_diagnostics order by score, decile")
     label = scored["label"].to_numpy()
-    sample_prob = 1 / (1 + np.exp(-scored["sample_logit"].to_numpy()))
-    for score, predicted in (
-        ("corrected", scored["corrected_prob"].to_numpy()),
-        ("uncorrected", sample_prob),
-    ):
+    for score in ("final", "uncorrected"):
+        predicted = scored[f"{score}_prob"].to_numpy()
         table = diag[diag["score"] == score].set_index("decile")
         expected = reference_deciles(label, predicted)
         assert list(table.index) == list(expected.index) == list(range(1, 11))
@@ -107,18 +115,18 @@ def test_fit_auc_gives_ties_their_average_rank(tmp_path):
     # would be off by far more than the tolerance.
     database = tmp_path / "ties.duckdb"
     run_dbt(
-        ["build", "--select", "+negsample_diagnostics_fit"],
+        ["build", "--select", "+negsample_diagnostics_fit", "+negsample_scored"],
         database,
         variables={"negsample:numeric_features": ["is_mobile", "sessions_30d"]},
     )
-    scored = query(database, "select label, pilot_prob, corrected_prob from negsample_scored")
-    assert scored["corrected_prob"].nunique() < len(scored) / 50
+    scored = final_scores(database)
+    assert scored["final_prob"].nunique() < len(scored) / 50
     check_fit_table(database)
     # Every grid cell holds one score here, so the AUC is exact: no bound.
     fit = query(database, "select * from negsample_diagnostics_fit")
     assert (fit["auc_tie_bound"] == 0).all()
     label = scored["label"].to_numpy()
-    predicted = scored["corrected_prob"].to_numpy()
+    predicted = scored["final_prob"].to_numpy()
     first_rank = rankdata(predicted, method="min")
     n1 = label.sum()
     naive = (first_rank[label == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * (len(label) - n1))

@@ -11,8 +11,8 @@ import sys
 
 import numpy as np
 import pytest
-import yaml
 
+from negsample.settings import DEFAULTS
 from tests.conftest import PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "bench"))
@@ -24,10 +24,7 @@ RATE = 0.005
 
 
 def default_setting() -> efficiency.Setting:
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
-    return efficiency.Setting(
-        project["negsample:score"], float(project["negsample:floor"]), project["negsample:budget"]
-    )
+    return efficiency.Setting(DEFAULTS["score"], float(DEFAULTS["floor"]), DEFAULTS["budget"])
 
 
 @pytest.fixture(scope="module")

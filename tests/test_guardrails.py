@@ -21,6 +21,11 @@ COLUMNS = "id, label, tenure_months, balance, is_mobile, sessions_30d, channel"
 
 # Each bad source: a model over the base table, and the text the error must hold.
 BAD_DATA = {
+    # An empty table: a sum over no rows is NULL, which no comparison catches.
+    "empty_source": (
+        f"select {COLUMNS} from {{{{ ref('base_events') }}}} where 1 = 0",
+        "(var 'negsample:source') has no rows; nothing was rebuilt",
+    ),
     "label_not_binary": (
         "select id, case when id in (3, 4) then 2 else label end as label, tenure_months, "
         "balance, is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
@@ -71,7 +76,7 @@ BAD_DATA = {
         "select id, label, tenure_months, cast(balance as varchar) as balance, is_mobile, "
         "sessions_30d, channel from {{ ref('base_events') }}",
         "column 'balance' (var 'negsample:numeric_features') has type VARCHAR, not a number; "
-        "list it in negsample:categorical_features instead",
+        "list it in var 'negsample:categorical_features' instead",
     ),
     "null_balance": (
         "select id, label, tenure_months, case when id % 100 = 0 then null else balance end "
@@ -97,12 +102,15 @@ BAD_VARS = [
     ({"negsample:floor": -0.1}, "var 'negsample:floor' is -0.1; it must be in [0, 1]"),
     ({"negsample:floor": 1.5}, "var 'negsample:floor' is 1.5; it must be in [0, 1]"),
     ({"negsample:score": "best"}, "var 'negsample:score' is 'best'; expected one of uniform"),
-    ({"negsample:budget": "tight"}, "var 'negsample:budget' is 'tight'; expected paper or exact"),
+    (
+        {"negsample:budget": "tight"},
+        "var 'negsample:budget' is 'tight'; expected one of paper, exact",
+    ),
     ({"negsample:seed": 1.5}, "var 'negsample:seed' is 1.5; it must be an integer"),
     ({"negsample:seed": "abc"}, "var 'negsample:seed' is abc; it must be an integer"),
     (
         {"negsample:numeric_features": [], "negsample:categorical_features": []},
-        "vars 'negsample:numeric_features' and 'negsample:categorical_features' are both empty",
+        "var 'negsample:numeric_features' and var 'negsample:categorical_features' are both empty",
     ),
     (
         {"negsample:numeric_features": ["balance", "balance"]},
@@ -167,8 +175,8 @@ def guard_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
 
 
 def failed_build(project: Path, database: Path, variables: dict, command: str = "build") -> str:
-    # Data checks run when negsample_input is compiled: selecting it alone is enough.
-    args = [command, "--select", "negsample_input"] if command == "run" else [command]
+    # Data checks run when negsample_source_check is compiled: selecting it alone is enough.
+    args = [command, "--select", "negsample_source_check"] if command == "run" else [command]
     result = run_dbt(args, database, variables=variables, project_dir=project, check=False)
     assert not result.ok, "the build should have failed"
     return " ".join(result.output.split())

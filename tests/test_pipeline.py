@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from negsample import demo
-from negsample.fit import fit_logistic, make_design
+from negsample.fit import (
+    coefficient_vector,
+    design_from_coefficients,
+    fit_logistic,
+    make_design,
+)
 from negsample.reference import sigmoid
 from tests.conftest import query, run_dbt
 
@@ -109,12 +114,16 @@ def test_intercept_update_closes_the_calibration_gap(demo_db):
     before = update["mean_prob"] / update["observed_rate"]
     after = query(demo_db, "select avg(corrected_prob) / avg(label) as r from negsample_scored")
     assert abs(after["r"].iloc[0] - 1) < 1e-3 < abs(before - 1)
-    gap = query(
-        demo_db,
-        "select avg(s.corrected_logit - f.final_logit) as d from negsample_scored "
-        "s join negsample_final_scores f using (id)",
+    # The update is the same shift on every row: corrected minus the final
+    # fit's own log odds (computed here from the coefficients).
+    rows = query(demo_db, "select * from negsample_input order by id")
+    final = query(demo_db, "select * from negsample_coefficients where model = 'final'")
+    design = design_from_coefficients(final, demo.NUMERIC_FEATURES, demo.CATEGORICAL_FEATURES)
+    own = design.matrix(rows) @ coefficient_vector(final, design)
+    scored = query(demo_db, "select corrected_logit from negsample_scored order by id")
+    np.testing.assert_allclose(
+        scored["corrected_logit"] - own, update["intercept_delta"], rtol=0, atol=1e-12
     )
-    assert gap["d"].iloc[0] == pytest.approx(update["intercept_delta"], abs=1e-12)
 
 
 def test_kept_negatives_match_the_expected_size(demo_db):
@@ -136,7 +145,7 @@ def test_kept_negatives_match_the_expected_size(demo_db):
 
 def test_diagnostics_show_corrected_on_and_uncorrected_off_the_diagonal(demo_db):
     diag = query(demo_db, "select * from negsample_diagnostics")
-    corrected = diag[diag["score"] == "corrected"]
+    corrected = diag[diag["score"] == "final"]
     uncorrected = diag[diag["score"] == "uncorrected"]
     assert len(corrected) == len(uncorrected) == 10
     inside = (corrected["mean_predicted"] >= corrected["observed_lower"]) & (

@@ -150,7 +150,7 @@ def test_reliability_diagram_puts_corrected_on_the_diagonal_and_uncorrected_off(
     fig = report.reliability_figure(calibration)
     (ax,) = fig.axes
     curves = {line.get_gid(): line for line in ax.lines if line.get_gid()}
-    assert set(curves) == {"corrected", "uncorrected"}
+    assert set(curves) == {"final", "uncorrected"}
     for score, line in curves.items():
         part = calibration[calibration["score"] == score].sort_values("decile")
         # The data behind the drawn curve is the table's, decile by decile.
@@ -162,7 +162,7 @@ def test_reliability_diagram_puts_corrected_on_the_diagonal_and_uncorrected_off(
         # Hosmer-Lemeshow style: sum over deciles of squared standardised gaps.
         n = part["n_rows"].to_numpy()
         statistic = (((observed - predicted) ** 2) * n / (predicted * (1 - predicted))).sum()
-        if score == "corrected":
+        if score == "final":
             assert inside.sum() >= 8, part
             assert statistic < chi2.ppf(0.999, df=len(part)), statistic
         else:

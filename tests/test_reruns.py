@@ -100,13 +100,19 @@ def test_builds_are_byte_identical_at_one_and_four_threads(rerun_project, tmp_pa
 
 
 FROZEN = {"negsample:freeze_design": True}
+PILOT_SQL = (
+    "select * from negsample_pilot_coefficients order by model, term, level, col_term, col_level"
+)
 
 
 def test_frozen_design_scores_new_rows_with_the_stored_pilot_and_scale(rerun_project, tmp_path):
     database = tmp_path / "frozen.duckdb"
     run_dbt(["build"], database, project_dir=rerun_project, variables=FROZEN)
     before = query(database, "select * from negsample_sampling_probs order by id")
-    pilot = query(database, "select * from negsample_pilot_model")
+    pilot = query(
+        database,
+        PILOT_SQL,
+    )
     scale = query(database, "select * from negsample_sampling_scale")
     sample_before = query(database, "select * from negsample_sample order by id")
     assert before["id"].max() == 4000
@@ -117,7 +123,13 @@ def test_frozen_design_scores_new_rows_with_the_stored_pilot_and_scale(rerun_pro
     after = query(database, "select * from negsample_sampling_probs order by id")
     assert len(after) == 5000
     # The stored design did not move.
-    pd.testing.assert_frame_equal(query(database, "select * from negsample_pilot_model"), pilot)
+    pd.testing.assert_frame_equal(
+        query(
+            database,
+            PILOT_SQL,
+        ),
+        pilot,
+    )
     pd.testing.assert_frame_equal(query(database, "select * from negsample_sampling_scale"), scale)
     # Rows already drawn keep their probabilities and flags, bit for bit.
     old = after[after["id"] <= 4000].reset_index(drop=True)
@@ -131,13 +143,14 @@ def test_frozen_design_scores_new_rows_with_the_stored_pilot_and_scale(rerun_pro
     # New rows: the stored pilot's probabilities, the stored scale, the same seed streams.
     new = after[after["id"] > 4000].reset_index(drop=True)
     rows = query(database, "select * from negsample_input where id > 4000 order by id")
-    design = design_from_coefficients(pilot, demo.NUMERIC_FEATURES, demo.CATEGORICAL_FEATURES)
-    prob = reference.sigmoid(design.matrix(rows) @ coefficient_vector(pilot, design))
+    pilot_rows = pilot[pilot["model"] == "pilot"]
+    design = design_from_coefficients(pilot_rows, demo.NUMERIC_FEATURES, demo.CATEGORICAL_FEATURES)
+    prob = reference.sigmoid(design.matrix(rows) @ coefficient_vector(pilot_rows, design))
     s = scale.iloc[0]
     # The score t is p~ times a norm that depends on the stored information
     # (a_optimal, the default): t from the scores view, the scale from the store.
     t = query(
-        database, "select sampling_score from negsample_pilot_scores where id > 4000 order by id"
+        database, "select sampling_score from negsample_sampling_probs where id > 4000 order by id"
     )
     pi = np.minimum(1.0, np.maximum(s["floor_prob"], s["sampling_scale"] * t["sampling_score"]))
     u = reference.uniform(rows["negsample_key"].to_numpy(), 42, "sample")
@@ -176,7 +189,8 @@ def test_changing_the_design_under_a_frozen_design_asks_for_a_full_refresh(rerun
         )
         assert not result.ok
         message = " ".join(result.output.split())
-        assert "the design was frozen" in message and "--full-refresh" in message, message[-2000:]
+        assert "the design 'negsample' was frozen" in message, message[-2000:]
+        assert "--full-refresh" in message
         name = next(iter(change)).removeprefix("negsample:")
         assert name in message
 

@@ -45,7 +45,8 @@ def export_from_duckdb(database: Path, exports: Path) -> None:
             f"to '{exports / 'pilot_coefficients.parquet'}'"
         )
         con.sql(
-            "copy (select * from negsample_pilot_information) "
+            "copy (select term as row_term, level as row_level, col_term, col_level, "
+            "estimate as value from negsample_pilot_coefficients where model = 'information') "
             f"to '{exports / 'pilot_information.parquet'}'"
         )
         # Fitted elsewhere, coefficients may come without is_reference and
@@ -137,7 +138,6 @@ def test_spark_design_has_the_same_counts(spark_warehouse, demo_db):
         "n_capped",
         "n_floored",
         "n_unseen_level_rows",
-        "pilot_rows",
         "seed",
     ]
     for column in counts:
@@ -194,7 +194,7 @@ def test_spark_uniform_is_bit_identical_for_integer_and_string_keys(spark_wareho
 
 def test_spark_solves_the_exact_budget(spark_warehouse, demo_db):
     spark = spark_table(spark_warehouse, "exact_budget_scale", "n_rows").iloc[0]
-    scores = query(demo_db, "select label, sampling_score from negsample_pilot_scores")
+    scores = query(demo_db, "select label, sampling_score from negsample_sampling_probs")
     negatives = scores.loc[scores["label"] == 0, "sampling_score"].to_numpy()
     expected = reference.exact_scale(negatives, 0.3, 0.6)
     assert spark["sampling_scale"] == pytest.approx(expected, rel=1e-9)

@@ -15,9 +15,10 @@ from tests.conftest import query, run_dbt
 
 pytestmark = pytest.mark.dbt
 
+# The draw's models: its table (the scale) and the view over every row.
 REDRAW = [
     "--select",
-    "negsample_pilot_scores",
+    "negsample_pilot_coefficients",
     "negsample_sampling_scale",
     "negsample_sampling_probs",
 ]
@@ -48,12 +49,17 @@ def reference_draw(
 ) -> pd.DataFrame:
     """Everything DESIGN steps 3-6 say, from the stored pilot and the input rows."""
     rows = query(database, "select * from negsample_input order by id")
-    pilot = query(database, "select * from negsample_pilot_model")
+    pilot = query(database, "select * from negsample_pilot_coefficients where model = 'pilot'")
     design = design_from_coefficients(pilot, demo.NUMERIC_FEATURES, demo.CATEGORICAL_FEATURES)
     x = design.matrix(rows)
     prob = reference.sigmoid(x @ coefficient_vector(pilot, design))
     inverse = information_matrix(
-        query(database, "select * from negsample_pilot_information"), design.terms()
+        query(
+            database,
+            "select term as row_term, level as row_level, col_term, col_level, estimate as value "
+            "from negsample_pilot_model where model = 'information'",
+        ),
+        design.terms(),
     )
     t = reference.scores(prob, x, score, inverse)
     label = rows["label"].to_numpy()

@@ -1,4 +1,4 @@
-"""The ``negsample`` command: ``negsample report`` and ``negsample simulate``."""
+"""The ``negsample`` command: ``report``, ``simulate`` and ``add-design``."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _positive_int(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="negsample",
-        description="Diagnostics report and demo data for the negsample dbt package.",
+        description="Designs, diagnostics report and demo data for the negsample dbt package.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--database", type=Path, required=True, help="DuckDB file dbt built")
     report.add_argument("--out", type=Path, required=True, help="directory for report.html")
     report.add_argument("--schema", default="main", help="schema of the tables (default: main)")
+    report.add_argument(
+        "--design",
+        default="negsample",
+        help="the design whose tables to read (default: negsample, the default design)",
+    )
     report.add_argument(
         "--save-figures",
         action="store_true",
@@ -63,18 +68,65 @@ def _parser() -> argparse.ArgumentParser:
         help=f"rows per chunk and Parquet row group (default {demo.CHUNK_ROWS:_})",
     )
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    add = commands.add_parser(
+        "add-design",
+        help="write the model files of named designs",
+        description="Write the files that the designs NAME (declared in var "
+        "negsample:designs of dbt_project.yml) need: thin model files that call the "
+        "package, and a properties file, under models/negsample/NAME/. Idempotent: a "
+        "file that already holds its text is left alone; a rewrite keeps each model's "
+        "`config:` in the properties file. With --check, only report files that differ "
+        "from what the installed package writes (exit status 1 if any).",
+    )
+    add.add_argument("names", nargs="*", metavar="NAME", help="design names")
+    add.add_argument("--all", action="store_true", help="every declared design")
+    add.add_argument(
+        "--project-dir", type=Path, default=Path("."), help="root of the dbt project (default: .)"
+    )
+    add.add_argument("--check", action="store_true", help="report out-of-date files, write nothing")
     return parser
+
+
+def _add_design(args: argparse.Namespace) -> int:
+    from negsample.scaffold import DesignError, add_design, declared_designs
+
+    try:
+        names = list(args.names)
+        if args.all:
+            names += [n for n in declared_designs(args.project_dir) if n not in names]
+        if not names:
+            raise DesignError("name at least one design, or give --all")
+        changes = [
+            change for name in names for change in add_design(name, args.project_dir, args.check)
+        ]
+    except DesignError as err:
+        print(f"negsample add-design: {err}", file=sys.stderr)
+        return 2
+    stale = [c for c in changes if c.state != "unchanged"]
+    for change in changes:
+        verb = {"created": "would create", "updated": "out of date"} if args.check else {}
+        if change.state != "unchanged" or not args.check:
+            print(f"{verb.get(change.state, change.state)}: {change.path}")
+    if args.check:
+        print(f"{len(stale)} of {len(changes)} files differ from the installed package")
+        return 1 if stale else 0
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``negsample`` command; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "add-design":
+        return _add_design(args)
     if args.command == "report":
         # Imported here so that `negsample simulate` does not pay for matplotlib.
         from negsample.report import write_report
 
         try:
-            path = write_report(args.database, args.out, args.schema, args.save_figures)
+            path = write_report(
+                args.database, args.out, args.schema, args.save_figures, args.design
+            )
         except (FileNotFoundError, LookupError) as err:
             print(f"negsample report: {err}", file=sys.stderr)
             return 1

@@ -24,17 +24,17 @@ import duckdb
 import pandas as pd
 from matplotlib.figure import Figure
 
-# The tables the report reads, in the order of the page.
+# The tables the report reads (a design's, named <design>_<kind>), in the order of the page.
 TABLES = {
-    "calibration": "negsample_diagnostics",
-    "sample_size": "negsample_diagnostics_sample_size",
-    "sampling_probs": "negsample_diagnostics_sampling_probs",
-    "fit": "negsample_diagnostics_fit",
-    "coefficients": "negsample_diagnostics_coefficients",
-    "design": "negsample_design",
+    "calibration": "diagnostics",
+    "sample_size": "diagnostics_sample_size",
+    "sampling_probs": "diagnostics_sampling_probs",
+    "fit": "diagnostics_fit",
+    "coefficients": "diagnostics_coefficients",
+    "design": "design",
 }
 FIGURES = ("reliability", "sampling_probs", "sample_size")
-COLORS = {"corrected": "#1f77b4", "uncorrected": "#d62728", "kept": "#2ca02c"}
+COLORS = {"final": "#1f77b4", "uncorrected": "#d62728", "kept": "#2ca02c"}
 DPI = 100
 
 
@@ -48,14 +48,17 @@ class Diagnostics:
     fit: pd.DataFrame
     coefficients: pd.DataFrame
     design: dict[str, Any]
+    name: str = "negsample"  # the design's name, its tables' prefix
 
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def load_diagnostics(database: Path, schema: str = "main") -> Diagnostics:
-    """Read the diagnostics tables from a DuckDB file built by ``dbt build``."""
+def load_diagnostics(
+    database: Path, schema: str = "main", design: str = "negsample"
+) -> Diagnostics:
+    """Read a design's diagnostics tables from a DuckDB file built by ``dbt build``."""
     if not Path(database).exists():
         raise FileNotFoundError(f"no DuckDB file at {database}: run `dbt build` first")
     order = {
@@ -66,14 +69,16 @@ def load_diagnostics(database: Path, schema: str = "main") -> Diagnostics:
     }
     frames: dict[str, pd.DataFrame] = {}
     with duckdb.connect(str(database), read_only=True) as con:
-        for key, table in TABLES.items():
+        for key, kind in TABLES.items():
+            table = f"{design}_{kind}"
             sql = f"select * from {_quote(schema)}.{_quote(table)} {order.get(key, '')}"
             try:
                 frames[key] = con.sql(sql).df()
             except duckdb.CatalogException as err:
                 raise LookupError(
                     f"table {schema}.{table} not found in {database}: build the project "
-                    f"(`dbt build`) into it, or pass the schema dbt wrote to with --schema"
+                    "(`dbt build`) into it, or pass the schema dbt wrote to with --schema "
+                    "and the design with --design"
                 ) from err
     return Diagnostics(
         calibration=frames["calibration"],
@@ -82,6 +87,7 @@ def load_diagnostics(database: Path, schema: str = "main") -> Diagnostics:
         fit=frames["fit"],
         coefficients=frames["coefficients"],
         design=frames["design"].iloc[0].to_dict(),
+        name=design,
     )
 
 
@@ -100,7 +106,7 @@ def reliability_figure(calibration: pd.DataFrame) -> Figure:
     high = max(calibration["mean_predicted"].max(), calibration["observed_upper"].max())
     lims = (low / 1.5, min(1.0, high * 1.5))
     ax.plot(lims, lims, color="0.5", linestyle="--", linewidth=1, label="perfect calibration")
-    for score, marker in (("corrected", "o"), ("uncorrected", "s")):
+    for score, marker in (("final", "o"), ("uncorrected", "s")):
         part = calibration[calibration["score"] == score].sort_values("decile")
         observed = part["observed_rate"].to_numpy()
         yerr = [observed - part["observed_lower"], part["observed_upper"] - observed]
@@ -113,7 +119,7 @@ def reliability_figure(calibration: pd.DataFrame) -> Figure:
             capsize=3,
             linewidth=1.2,
             color=COLORS[score],
-            label=f"{score} ({'corrected_prob' if score == 'corrected' else 'σ(sample_logit)'})",
+            label=f"{score} ({'σ(θ̂·ẋ)' if score == 'final' else 'σ(θ̂·ẋ − ln π)'})",
         )
         container.lines[0].set_gid(score)
     ax.set_xscale("log")
@@ -140,7 +146,7 @@ def sampling_prob_figure(histogram: pd.DataFrame, sample_size: dict[str, Any]) -
         histogram["n_negatives"],
         width=widths,
         align="edge",
-        color=COLORS["corrected"],
+        color=COLORS["final"],
         alpha=0.45,
         edgecolor="white",
         label="negatives",
@@ -207,7 +213,7 @@ def sample_size_figure(sample_size: dict[str, Any]) -> Figure:
         float(sample_size["kept_rows"]),
         float(sample_size["ipw_effective_sample_size"]),
     ]
-    colors = [COLORS["corrected"], COLORS["kept"], "0.6", "#ff7f0e"]
+    colors = [COLORS["final"], COLORS["kept"], "0.6", "#ff7f0e"]
     ax.barh(labels, values, color=colors, gid="bars")
     ax.errorbar(expected, 0, xerr=half_width, color="black", capsize=5, gid="expected_range")
     for y, value in enumerate(values):
@@ -225,10 +231,13 @@ def sample_size_figure(sample_size: dict[str, Any]) -> Figure:
     return fig
 
 
-def figure_png(fig: Figure) -> bytes:
-    """The figure as PNG bytes, without the software-version tag so reruns give the same file."""
+def figure_png(fig: Figure, metadata: dict[str, str] | None = None) -> bytes:
+    """The figure as PNG bytes, without the software-version tag so reruns give the same file.
+
+    ``metadata`` adds PNG text chunks (e.g. a Description of the data drawn).
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None, **(metadata or {})})
     return buffer.getvalue()
 
 
@@ -329,7 +338,7 @@ def render_html(diag: Diagnostics, pngs: dict[str, bytes]) -> str:
     """The report page, with ``pngs`` (name -> PNG bytes, see FIGURES) embedded."""
     d = diag.design
     s = diag.sample_size
-    corrected = diag.calibration[diag.calibration["score"] == "corrected"]
+    corrected = diag.calibration[diag.calibration["score"] == "final"]
     inside = int(
         (
             (corrected["mean_predicted"] >= corrected["observed_lower"])
@@ -368,12 +377,12 @@ def render_html(diag: Diagnostics, pngs: dict[str, bytes]) -> str:
         _figure(
             "reliability",
             pngs["reliability"],
-            "Reliability diagram of the corrected and the uncorrected score",
-            "Deciles of each score over every row of the source (negsample_diagnostics). "
-            f"The corrected probability lies within the 95% interval in {inside} of "
-            f"{len(corrected)} deciles; the uncorrected sample-scale score "
-            "σ(sample_logit) overstates the rate, as a model fitted on the kept rows "
-            "without the offset does.",
+            "Reliability diagram of the final fit and of the uncorrected score",
+            f"Deciles of each score over every row of the source ({diag.name}_diagnostics). "
+            f"The final fit's probability (before the intercept update) lies within the "
+            f"95% interval in {inside} of {len(corrected)} deciles; the uncorrected "
+            "sample-scale score σ(θ̂·ẋ − ln π) overstates the rate, as a model fitted on "
+            "the kept rows without the offset does.",
         ),
         _table(
             "calibration",
@@ -393,7 +402,7 @@ def render_html(diag: Diagnostics, pngs: dict[str, bytes]) -> str:
             "sampling_probs",
             pngs["sampling_probs"],
             "Histogram of the sampling probability over the negatives",
-            "π(x) over the negatives (negsample_diagnostics_sampling_probs), log scale, "
+            f"π(x) over the negatives ({diag.name}_diagnostics_sampling_probs), log scale, "
             "with the share the draw kept. Negatives at the floor are those the pilot "
             "finds least like positives; at the cap, every such negative is kept.",
         ),
@@ -403,7 +412,7 @@ def render_html(diag: Diagnostics, pngs: dict[str, bytes]) -> str:
             pngs["sample_size"],
             "Kept against expected number of negatives",
             "Kept against expected negatives with the 95% range of the draw, and Kish's "
-            "effective sample size of the IPW weights (negsample_diagnostics_sample_size).",
+            f"effective sample size of the IPW weights ({diag.name}_diagnostics_sample_size).",
         ),
         _table(
             "sample_size",
@@ -426,7 +435,7 @@ def render_html(diag: Diagnostics, pngs: dict[str, bytes]) -> str:
         '<h2 id="coefficients-section">Coefficients</h2>',
         "<p>Population-scale log odds per unit of each feature: the pilot, the final "
         "log-odds corrected fit (the one the scores use) and the IPW fit on the same "
-        "rows, each with its standard error (negsample_diagnostics_coefficients).</p>",
+        f"rows, each with its standard error ({diag.name}_diagnostics_coefficients).</p>",
         _table(
             "coefficients",
             diag.coefficients,
@@ -449,10 +458,14 @@ def render_html(diag: Diagnostics, pngs: dict[str, bytes]) -> str:
 
 
 def write_report(
-    database: Path, out_dir: Path, schema: str = "main", save_figures: bool = False
+    database: Path,
+    out_dir: Path,
+    schema: str = "main",
+    save_figures: bool = False,
+    design: str = "negsample",
 ) -> Path:
-    """Write ``out_dir/report.html`` (and each figure as PNG with ``save_figures``)."""
-    diag = load_diagnostics(database, schema)
+    """Write ``out_dir/report.html`` for a design (and each figure as PNG with ``save_figures``)."""
+    diag = load_diagnostics(database, schema, design)
     pngs = {name: figure_png(fig) for name, fig in figures(diag).items()}
     out_dir.mkdir(parents=True, exist_ok=True)
     if save_figures:

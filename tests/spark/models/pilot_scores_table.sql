@@ -2,4 +2,4 @@
 select
     label as label_value,
     sampling_score
-from {{ ref('negsample_pilot_scores') }}
+from {{ ref('negsample_sampling_probs') }}

@@ -1,0 +1,66 @@
+{#-
+  A frozen design (setting freeze_design) keeps the parameters of the draw
+  between builds: the pilot coefficients and M~^-1 (<design>_pilot_coefficients),
+  the scale, w, the imputation means and the design key
+  (<design>_sampling_scale). Nothing per row is stored: every build recomputes
+  every current row's pi and keep flag from these parameters and the seeded
+  uniform. `dbt build --full-refresh` estimates them again.
+-#}
+
+{#-
+  The settings that define a sampling design, as "name=value; ..." text. A
+  frozen design stores it, and a later build with other values stops and
+  asks for a full refresh.
+-#}
+{% macro _design_key(cfg) -%}
+  {%- set parts = [] -%}
+  {%- for name in ['source', 'id_column', 'label_column', 'numeric_features', 'categorical_features',
+                   'sampling_rate', 'pilot_ratio', 'score', 'floor', 'budget', 'seed',
+                   'pilot_score_column', 'null_features'] -%}
+    {%- set value = cfg[name].text if name == 'source' else cfg[name] -%}
+    {%- do parts.append(name ~ '=' ~ (value | join(',') if value is iterable and value is not string else value)) -%}
+  {%- endfor -%}
+  {{ return(parts | join('; ')) }}
+{%- endmacro %}
+
+{#-
+  'estimate' when this build estimates the design's parameters, 'reuse' when
+  a frozen design's stored parameters serve instead. Only at run time; a
+  half-stored design (one of its two tables missing) stops the build.
+-#}
+{% macro _frozen_state(cfg) -%}
+  {%- if not execute or not cfg.freeze_design or flags.FULL_REFRESH -%}{{ return('estimate') }}{%- endif -%}
+  {%- set pilot = negsample._stored_relation(cfg, 'pilot_coefficients') -%}
+  {%- set scale = negsample._stored_relation(cfg, 'sampling_scale') -%}
+  {%- if pilot is none and scale is none -%}{{ return('estimate') }}{%- endif -%}
+  {%- if pilot is none or scale is none -%}
+    {{ negsample._fail("the frozen design of '" ~ cfg.design ~ "' is incomplete: " ~ cfg.design ~ "_" ~ ('pilot_coefficients' if pilot is none else 'sampling_scale') ~ " is missing; run `dbt build --full-refresh` to estimate it again") }}
+  {%- endif -%}
+  {{ return('reuse') }}
+{%- endmacro %}
+
+{#-
+  The stored parameters of a frozen design that the source check needs
+  (design key, imputation means), as a dict, or none when this build
+  estimates them. Stops the build when the settings no longer match the
+  stored design, naming each changed setting with its old and new value.
+-#}
+{% macro _frozen_parameters(cfg) -%}
+  {%- if negsample._frozen_state(cfg) != 'reuse' -%}{{ return(none) }}{%- endif -%}
+  {%- set scale = negsample._stored_relation(cfg, 'sampling_scale') -%}
+  {%- set row = run_query('select * from ' ~ scale).rows[0] -%}
+  {%- set old_key = row['design_key'] -%}
+  {%- set new_key = negsample._design_key(cfg) -%}
+  {%- if old_key != new_key -%}
+    {%- set old_parts = old_key.split('; ') -%}
+    {%- set changed = [] -%}
+    {%- for part in new_key.split('; ') if part not in old_parts -%}
+      {%- set name = part.split('=')[0] -%}
+      {%- set before = [] -%}
+      {%- for old in old_parts if old.startswith(name ~ '=') -%}{%- do before.append(old) -%}{%- endfor -%}
+      {%- do changed.append(name ~ ': ' ~ ((before[0].split('=', 1)[1]) if before else '?') ~ ' -> ' ~ part.split('=', 1)[1]) -%}
+    {%- endfor -%}
+    {{ negsample._fail("the design '" ~ cfg.design ~ "' was frozen (" ~ negsample._setting_label(cfg.design, 'freeze_design') ~ ") with other settings (" ~ changed | join('; ') ~ "); run `dbt build --full-refresh` to estimate it again, or set them back") }}
+  {%- endif -%}
+  {{ return(row) }}
+{%- endmacro %}

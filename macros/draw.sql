@@ -1,0 +1,105 @@
+{#-
+  The per-row steps of the draw as CTEs, shared by every model that needs
+  them (the scale's pass, the keep flags, the post-fit pass, the scored
+  view), so that each computes a row's pi and flag with the same SQL.
+-#}
+
+{#-
+  DESIGN step 3, as CTEs after `rows` (a CTE with the features under the SQL
+  of `exprs`, see _input_exprs): pilot_coefficient_row (and, for a_optimal,
+  pilot_information_row) pivoted from `coefficients` (a design's
+  pilot_coefficients); pilot_linear (rows.* with pilot_logit and
+  n_unseen_levels, the categorical features whose level is NULL or unseen by
+  the pilot, scored as the reference); pilot_scored (pilot_prob, the
+  pilot_score_column when set, and the score t as sampling_score).
+  Write `with` and `rows` before, and a comma after.
+-#}
+{% macro _pilot_score_ctes(cfg, rows, coefficients, exprs) -%}
+  {%- set design = negsample._design_terms(cfg, coefficients, 'pilot', exprs) -%}
+  {%- set is_a_optimal = cfg.score == 'a_optimal' -%}
+pilot_coefficient_row as (
+    {{ negsample._pivot_coefficients(coefficients, design.terms, 'pilot') }}
+),
+{%- if is_a_optimal %}
+
+pilot_information_row as (
+    {{ negsample._pivot_information(coefficients, design.terms) }}
+),
+{%- endif %}
+
+pilot_linear as (
+    select
+        {{ rows }}.*,
+        {{ negsample._linear_predictor(design.terms, 'pilot_coefficient_row') }} as pilot_logit,
+        {%- if is_a_optimal %}
+        {{ negsample._information_products(design.terms, 'pilot_information_row') }},
+        {%- endif %}
+        {{ negsample._unseen_level_count(design.levels, exprs) }} as n_unseen_levels
+    from {{ rows }}
+    cross join pilot_coefficient_row
+    {%- if is_a_optimal %}
+    cross join pilot_information_row
+    {%- endif %}
+),
+
+pilot_scored as (
+    select
+        pilot_linear.*,
+        {%- if cfg.pilot_score_column %}
+        {{ exprs['negsample_pilot_score'] }} as pilot_prob,
+        {%- else %}
+        {{ negsample.sigmoid('pilot_linear.pilot_logit') }} as pilot_prob,
+        {%- endif %}
+        {%- if cfg.score == 'uniform' %}
+        cast(1 as {{ negsample._double() }}) as sampling_score
+        {%- elif cfg.score == 'p' %}
+        {{ exprs['negsample_pilot_score'] if cfg.pilot_score_column else negsample.sigmoid('pilot_linear.pilot_logit') }} as sampling_score
+        {%- elif cfg.score == 'l_optimal' %}
+        {{ exprs['negsample_pilot_score'] if cfg.pilot_score_column else negsample.sigmoid('pilot_linear.pilot_logit') }}
+        * {{ negsample._design_norm(design.terms) }} as sampling_score
+        {%- else %}
+        {{ exprs['negsample_pilot_score'] if cfg.pilot_score_column else negsample.sigmoid('pilot_linear.pilot_logit') }}
+        * {{ negsample._information_norm(design.terms) }} as sampling_score
+        {%- endif %}
+    from pilot_linear
+)
+{%- endmacro %}
+
+{#-
+  DESIGN steps 5-6, as a CTE `drawn` after pilot_scored: pi(x) =
+  min(1, max(floor * rho, c * t(x))) with the scale of `scale` (a design's
+  sampling_scale), whether the cap or the floor bound it, and the seeded
+  uniform u of the 'sample' stream. The keep flag is u < pi for a negative,
+  true for a positive (_is_sampled). Write a comma before.
+-#}
+{% macro _draw_ctes(cfg, scale) -%}
+scale_row as (
+    select
+        sampling_scale,
+        floor_prob
+    from {{ scale }}
+),
+
+drawn as (
+    select
+        pilot_scored.*,
+        {{ negsample.sampling_probability(
+            'pilot_scored.sampling_score', 'scale_row.sampling_scale', 'scale_row.floor_prob'
+        ) }} as sampling_prob,
+        scale_row.sampling_scale * pilot_scored.sampling_score >= 1.0 as is_capped,
+        scale_row.sampling_scale * pilot_scored.sampling_score < scale_row.floor_prob as is_floored,
+        {{ negsample.uniform('pilot_scored.negsample_key', cfg.seed, 'sample') }} as sample_uniform
+    from pilot_scored
+    cross join scale_row
+    {{ negsample._optimization_fence() }}
+)
+{%- endmacro %}
+
+{#-
+  The keep flag of a row of `drawn`: every positive, and a negative with
+  u < pi. `label` is the SQL of the 0/1 integer label (default: the label
+  column, as in <design>_input).
+-#}
+{% macro _is_sampled(cfg, alias='drawn', label=none) -%}
+  ({{ label or (alias ~ '.' ~ adapter.quote(cfg.label_column)) }} = 1 or {{ alias }}.sample_uniform < {{ alias }}.sampling_prob)
+{%- endmacro %}

@@ -1,0 +1,44 @@
+{#-
+  <design>_coefficients: the pilot and the final coefficients in one table
+  (DESIGN section 4), on the population scale. model: 'pilot', 'final'
+  (log-odds corrected) or 'ipw' (the weighted fit kept for comparison). A
+  reference level is a row with is_reference true and estimate 0;
+  coefficients fitted elsewhere may leave the reference level out.
+-#}
+{% macro _model_coefficients(cfg) -%}
+  {%- set final = negsample._setting_relation(cfg.final_coefficients) if cfg.final_coefficients else negsample._design_ref(cfg, 'final_model') -%}
+with final_rows as (
+    {{ negsample._coefficient_rows(final, ['final', 'ipw']) }}
+),
+
+all_rows as (
+    select
+        model,
+        term,
+        level,
+        is_reference,
+        estimate,
+        std_error
+    from {{ negsample._design_ref(cfg, 'pilot_coefficients') }}
+    where model = 'pilot'
+    union all
+    select
+        model,
+        term,
+        level,
+        is_reference,
+        estimate,
+        std_error
+    from final_rows
+)
+
+select
+    model,
+    term,
+    level,
+    is_reference,
+    estimate,
+    std_error,
+    estimate / std_error as z_value
+from all_rows
+{%- endmacro %}

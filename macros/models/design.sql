@@ -1,0 +1,76 @@
+{#-
+  <design>_design, one row describing the draw: class counts, the rate
+  asked for, w and the scale, the expected and the kept number of negatives
+  (with the variance sum pi (1 - pi) that bounds their gap), and how many
+  negatives hit the cap or the floor. Counts of the source as it is now
+  (the source check and the post-fit pass), of the kept rows
+  (<design>_sample), and the design's parameters (<design>_sampling_scale,
+  a frozen design's stored ones). Every count is a BIGINT.
+-#}
+{% macro _model_design(cfg) -%}
+  {%- set bigint = dbt.type_bigint() -%}
+with checked as (
+    select * from {{ negsample._design_ref(cfg, 'source_check') }}
+),
+
+scale as (
+    select * from {{ negsample._design_ref(cfg, 'sampling_scale') }}
+),
+
+sums as (
+    -- The negatives' pi, summed by the post-fit pass (kind 'sampling_prob'),
+    -- and the row flags it carries on kind 'final'.
+    select
+        sum(case when kind = 'sampling_prob' then sum_value end) as expected_negatives,
+        sum(case when kind = 'sampling_prob' then sum_value_variance end) as kept_negatives_variance,
+        min(case when kind = 'sampling_prob' then min_value end) as min_sampling_prob,
+        sum(case when kind = 'sampling_prob' then n_capped end) as n_capped,
+        sum(case when kind = 'sampling_prob' then n_floored end) as n_floored,
+        sum(case when kind = 'final' then n_unseen_level_rows end) as n_unseen_level_rows,
+        sum(case when kind = 'final' then n_imputed_values end) as n_imputed_values
+    from {{ negsample._design_ref(cfg, 'diagnostics_cells') }}
+),
+
+kept as (
+    select
+        count(*) as kept_rows,
+        sum(case when {{ adapter.quote(cfg.label_column) }} = 0 then 1 else 0 end) as kept_negatives
+    from {{ negsample._design_ref(cfg, 'sample') }}
+),
+
+pilot as (
+    select count(*) as pilot_rows
+    from {{ negsample._design_ref(cfg, 'pilot_sample') }}
+)
+
+select
+    checked.n_rows,
+    checked.n_positive,
+    checked.n_negative,
+    scale.sampling_rate,
+    scale.w,
+    scale.sampling_scale,
+    scale.floor_prob,
+    sums.expected_negatives,
+    cast(kept.kept_negatives as {{ bigint }}) as kept_negatives,
+    sums.kept_negatives_variance,
+    (kept.kept_negatives - sums.expected_negatives) / sqrt(sums.kept_negatives_variance) as kept_negatives_z,
+    cast(kept.kept_rows as {{ bigint }}) as kept_rows,
+    sums.min_sampling_prob,
+    cast(sums.n_capped as {{ bigint }}) as n_capped,
+    cast(sums.n_floored as {{ bigint }}) as n_floored,
+    cast(sums.n_unseen_level_rows as {{ bigint }}) as n_unseen_level_rows,
+    cast(sums.n_imputed_values as {{ bigint }}) as n_imputed_values,
+    cast(pilot.pilot_rows as {{ bigint }}) as pilot_rows,
+    scale.pilot_rate as pilot_sampling_rate,
+    {{ negsample._as_double(cfg.pilot_ratio) }} as pilot_ratio,
+    {{ negsample._string_literal(cfg.score) }} as score,
+    {{ negsample._string_literal(cfg.budget) }} as budget,
+    {{ negsample._as_double(cfg.floor) }} as floor,
+    cast({{ cfg.seed }} as {{ bigint }}) as seed
+from checked
+cross join scale
+cross join sums
+cross join kept
+cross join pilot
+{%- endmacro %}

@@ -1,0 +1,45 @@
+{#-
+  <design>_sampling_scale, one row, DESIGN steps 4-5 and the design's second
+  store: w = mean score over the negatives and the scale c of
+  pi = min(1, max(floor * rho, c * t)) (macro _sampling_scale; the pass over
+  every row that scores it with the pilot), the least score of a negative
+  (the lower end of the pi histogram), the class counts, rho0 and the
+  imputation means the design was estimated with, and the design key.
+
+  Under a frozen design an incremental table that a build appends nothing
+  to: the stored scale serves until a full refresh.
+-#}
+{% macro _model_sampling_scale(cfg) -%}
+  {%- do config(materialized=('incremental' if cfg.freeze_design else 'table')) -%}
+  {%- if is_incremental() %}
+select * from {{ this }} where 1 = 0
+  {%- else %}
+with input_rows as (
+    select * from {{ negsample._design_ref(cfg, 'input') }}
+),
+
+{{ negsample._pilot_score_ctes(cfg, 'input_rows', negsample._design_ref(cfg, 'pilot_coefficients'), negsample._feature_columns(cfg)) }},
+
+scores as (
+    select
+        {{ adapter.quote(cfg.label_column) }} as label_value,
+        sampling_score
+    from pilot_scored
+),
+
+scale as (
+    {{ negsample._sampling_scale('scores', cfg.sampling_rate, cfg.floor, cfg.budget) }}
+)
+
+select
+    scale.*,
+    source_check.pilot_rate,
+    {%- for name in cfg.numeric_features %}
+    source_check.impute_mean_{{ loop.index0 }},
+    {%- endfor %}
+    source_check.id_max as frozen_id_max,
+    {{ negsample._string_literal(negsample._design_key(cfg)) }} as design_key
+from scale
+cross join {{ negsample._design_ref(cfg, 'source_check') }} as source_check
+  {%- endif %}
+{%- endmacro %}

@@ -1,0 +1,2 @@
+{# Model diagnostics_cells of design negsample, written by `negsample add-design`: the SQL is the package's. #}
+{{ negsample.design_model('negsample', 'diagnostics_cells') }}

@@ -1,0 +1,2 @@
+{# Model source_check of design negsample, written by `negsample add-design`: the SQL is the package's. #}
+{{ negsample.design_model('negsample', 'source_check') }}
