@@ -6,9 +6,20 @@
   (the source check and the post-fit pass), of the kept rows
   (<design>_sample), and the design's parameters (<design>_sampling_scale,
   a frozen design's stored ones). Every count is a BIGINT.
+
+  Drift, for a frozen design: the rows new since it was estimated (integer
+  ids above the largest id then), the base rate then and now, and the kept
+  negatives against what the design kept per negative then
+  (estimated_kept_rate * n_negative), as a z-score over the sd of the draw.
 -#}
 {% macro _model_design(cfg) -%}
   {%- set bigint = dbt.type_bigint() -%}
+  {#- What the design kept per negative when it was estimated (this build's
+      own rate when it estimates the design). -#}
+  {%- set kept_rate -%}
+    (coalesce(scale.estimated_expected_negatives, sums.expected_negatives)
+    / case when scale.estimated_expected_negatives is null then checked.n_negative else scale.n_negative end)
+  {%- endset -%}
 with checked as (
     select * from {{ negsample._design_ref(cfg, 'source_check') }}
 ),
@@ -27,7 +38,8 @@ sums as (
         sum(case when kind = 'sampling_prob' then n_capped end) as n_capped,
         sum(case when kind = 'sampling_prob' then n_floored end) as n_floored,
         sum(case when kind = 'final' then n_unseen_level_rows end) as n_unseen_level_rows,
-        sum(case when kind = 'final' then n_imputed_values end) as n_imputed_values
+        sum(case when kind = 'final' then n_imputed_values end) as n_imputed_values,
+        sum(case when kind = 'final' then n_new_rows end) as n_new_rows
     from {{ negsample._design_ref(cfg, 'diagnostics_cells') }}
 ),
 
@@ -67,7 +79,15 @@ select
     {{ negsample._string_literal(cfg.score) }} as score,
     {{ negsample._string_literal(cfg.budget) }} as budget,
     {{ negsample._as_double(cfg.floor) }} as floor,
-    cast({{ cfg.seed }} as {{ bigint }}) as seed
+    cast({{ cfg.seed }} as {{ bigint }}) as seed,
+    checked.is_frozen_design,
+    scale.n_rows as estimated_n_rows,
+    cast(scale.n_positive as {{ negsample._double() }}) / scale.n_rows as estimated_base_rate,
+    cast(checked.n_positive as {{ negsample._double() }}) / checked.n_rows as base_rate,
+    case when scale.estimated_id_max is not null then cast(sums.n_new_rows as {{ bigint }}) end as new_rows,
+    {{ kept_rate }} as estimated_kept_rate,
+    (kept.kept_negatives - {{ kept_rate }} * checked.n_negative)
+    / sqrt(sums.kept_negatives_variance) as drift_z
 from checked
 cross join scale
 cross join sums

@@ -14,8 +14,9 @@
   - 'sampling_prob': the negatives' bin of the pi histogram (30 bins equally
     wide in ln pi from the least pi of a negative at estimation to 1).
   value is the kind's number for the row (the probability, or pi); the
-  flag counts (capped, floored, unseen levels, imputed values) are carried
-  by one kind each, so that summing a kind's cells gives the table's total.
+  flag counts (capped, floored, unseen levels, imputed values, rows new
+  since the design was estimated) are carried by one kind each, so that
+  summing a kind's cells gives the table's total.
 -#}
 {% macro _model_diagnostics_cells(cfg) -%}
   {%- set label = adapter.quote(cfg.label_column) -%}
@@ -37,6 +38,12 @@ bounds as (
     {{ negsample._sampling_prob_bounds(negsample._design_ref(cfg, 'sampling_scale')) }}
 ),
 
+estimated as (
+    -- The largest integer id when the design was estimated (null for other
+    -- ids): under a frozen design, rows above it are new since then.
+    select estimated_id_max from {{ negsample._design_ref(cfg, 'sampling_scale') }}
+),
+
 final_rows as (
     select
         probs.{{ label }} as label_value,
@@ -46,9 +53,11 @@ final_rows as (
         probs.is_floored,
         probs.n_unseen_levels,
         probs.negsample_imputed,
+        case when probs.negsample_key > estimated.estimated_id_max then 1 else 0 end as is_new_row,
         {{ negsample._linear_predictor(design.terms, 'final_coefficient_row') }} as final_logit
     from probs
     cross join final_coefficient_row
+    cross join estimated
 ),
 
 row_values as (
@@ -60,6 +69,7 @@ row_values as (
         final_rows.is_floored,
         final_rows.n_unseen_levels,
         final_rows.negsample_imputed,
+        final_rows.is_new_row,
         {{ negsample.sigmoid('final_rows.final_logit') }} as final_prob,
         {{ negsample.sigmoid('final_rows.final_logit - ln(final_rows.sampling_prob)') }} as uncorrected_prob,
         case when final_rows.label_value = 0 then
@@ -93,7 +103,8 @@ cells as (
         case when kinds.kind = 'sampling_prob' and row_values.is_capped then 1 else 0 end as is_capped,
         case when kinds.kind = 'sampling_prob' and row_values.is_floored then 1 else 0 end as is_floored,
         case when kinds.kind = 'final' and row_values.n_unseen_levels > 0 then 1 else 0 end as has_unseen_level,
-        case when kinds.kind = 'final' then row_values.negsample_imputed else 0 end as n_imputed
+        case when kinds.kind = 'final' then row_values.negsample_imputed else 0 end as n_imputed,
+        case when kinds.kind = 'final' then row_values.is_new_row else 0 end as is_new_row
     from row_values
     cross join kinds
     where kinds.kind <> 'sampling_prob' or row_values.label_value = 0
@@ -117,7 +128,8 @@ select
     sum(is_capped) as n_capped,
     sum(is_floored) as n_floored,
     sum(has_unseen_level) as n_unseen_level_rows,
-    sum(n_imputed) as n_imputed_values
+    sum(n_imputed) as n_imputed_values,
+    sum(is_new_row) as n_new_rows
 from cells
 group by kind, cell
 {%- endmacro %}

@@ -7,7 +7,10 @@
   imputation means the design was estimated with, and the design key.
 
   Under a frozen design an incremental table that a build appends nothing
-  to: the stored scale serves until a full refresh.
+  to: the stored scale serves until a full refresh. A frozen design also
+  stores the expected number of kept negatives at estimation (the sum of pi
+  over the negatives then, one more aggregate over the scores, made only
+  when the design is estimated), against which later builds measure drift.
 -#}
 {% macro _model_sampling_scale(cfg) -%}
   {%- do config(materialized=('incremental' if cfg.freeze_design else 'table')) -%}
@@ -29,17 +32,35 @@ scores as (
 
 scale as (
     {{ negsample._sampling_scale('scores', cfg.sampling_rate, cfg.floor, cfg.budget) }}
+){%- if cfg.freeze_design %},
+
+estimated as (
+    select
+        sum(case when scores.label_value = 0 then {{ negsample.sampling_probability(
+            'scores.sampling_score', 'scale.sampling_scale', 'scale.floor_prob'
+        ) }} else 0.0 end) as expected_negatives
+    from scores
+    cross join scale
 )
+{%- endif %}
 
 select
     scale.*,
+    {%- if cfg.freeze_design %}
+    estimated.expected_negatives as estimated_expected_negatives,
+    {%- else %}
+    cast(null as {{ negsample._double() }}) as estimated_expected_negatives,
+    {%- endif %}
     source_check.pilot_rate,
     {%- for name in cfg.numeric_features %}
     source_check.impute_mean_{{ loop.index0 }},
     {%- endfor %}
-    source_check.id_max as frozen_id_max,
+    source_check.id_max as estimated_id_max,
     {{ negsample._string_literal(negsample._design_key(cfg)) }} as design_key
 from scale
 cross join {{ negsample._design_ref(cfg, 'source_check') }} as source_check
+{%- if cfg.freeze_design %}
+cross join estimated
+{%- endif %}
   {%- endif %}
 {%- endmacro %}
