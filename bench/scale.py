@@ -42,6 +42,9 @@ import psutil
 
 from negsample.dbt_inline import compile_inline as negsample_compile_inline
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_blocks import write_block  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -52,11 +55,15 @@ SAMPLING_RATE = 0.01
 FLOOR = 0.1
 # Models that are diagnostics, not the sampling path: reported separately.
 DIAGNOSTICS_PREFIX = "negsample_diagnostics"
-PYTHON_MODELS = {"negsample_pilot_model", "negsample_pilot_information", "negsample_final_model"}
+# The fits, of either engine: reported apart from the SQL passes.
+PYTHON_MODELS = {
+    "negsample_pilot_model",
+    "negsample_final_model",
+    "negsample_pilot_model_sql",
+    "negsample_final_model_sql",
+}
 # DuckDB's memory_limit for the dbt run (--memory-limit); set in main().
 MEMORY_LIMIT = "2GB"
-README_BEGIN = "<!-- scale-benchmark:begin -->"
-README_END = "<!-- scale-benchmark:end -->"
 
 
 def log(message: str) -> None:
@@ -68,6 +75,12 @@ def parse_size(text: str) -> int:
     factor = {"K": 1_000, "M": 1_000_000, "G": 1_000_000_000}.get(text[-1], 1)
     number = text[:-1] if text[-1] in "KMG" else text
     return int(float(number) * factor)
+
+
+def machine() -> str:
+    """The machine, as the results describe it."""
+    mem = psutil.virtual_memory().total / 2**30
+    return f"{psutil.cpu_count()} cores, {mem:.0f} GB RAM, {platform.platform()}"
 
 
 def human(n: int) -> str:
@@ -325,7 +338,8 @@ def pilot_coefficients(database: Path) -> list[float]:
 
     with duckdb.connect(str(database), read_only=True) as con:
         rows = con.sql(
-            "select term, estimate from negsample_pilot_model where level is null"
+            "select term, estimate from negsample_pilot_coefficients "
+            "where model = 'pilot' and level is null"
         ).fetchall()
     by_term = dict(rows)
     return [by_term["intercept"]] + [by_term[name] for name in FEATURES]
@@ -421,10 +435,9 @@ def uniform_markdown(u: dict) -> str:
 
 
 def write_report(rows: list[dict], uniform: dict | None, args: argparse.Namespace) -> str:
-    mem = psutil.virtual_memory().total / 2**30
     command = " ".join([".venv/bin/python", "bench/scale.py", *sys.argv[1:]])
     text = (
-        f"Machine: {psutil.cpu_count()} cores, {mem:.0f} GB RAM, {platform.platform()}, shared "
+        f"Machine: {machine()}, shared "
         f"with other jobs (absolute times are noisy; the ratios come from one run, side by "
         f"side; the Parquet is read once before each size, so all three find it in the page "
         f"cache). dbt threads {args.threads} (DuckDB uses every core), DuckDB memory_limit "
@@ -443,12 +456,8 @@ def write_report(rows: list[dict], uniform: dict | None, args: argparse.Namespac
     (RESULTS / "scale.json").write_text(
         json.dumps({"rows": rows, "uniform": uniform}, indent=1, default=str)
     )
-    readme = REPO / "README.md"
-    content = readme.read_text()
-    if README_BEGIN in content and not args.no_readme:
-        before, rest = content.split(README_BEGIN, 1)
-        _, after = rest.split(README_END, 1)
-        readme.write_text(before + README_BEGIN + "\n" + text + README_END + after)
+    if not args.no_readme:
+        write_block("scale-benchmark", text)
     return text
 
 

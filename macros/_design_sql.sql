@@ -25,26 +25,6 @@
   sqrt({% for t in terms %}{% if loop.first %}1.0{% else %} + ({{ t.sql }}) * ({{ t.sql }}){% endif %}{% endfor %})
 {%- endmacro %}
 
-{#-
-  One row holding the inverse pilot information matrix as columns a_<i>_<j>,
-  from the rows with model 'information' of <design>_pilot_coefficients
-  (term and level name the matrix row, col_term and col_level its column).
--#}
-{% macro _pivot_information(information, terms) -%}
-  select
-  {%- for r in terms %}{% set i = loop.index0 %}
-    {%- for c in terms %}
-    max(case when term = {{ negsample._string_literal(r.term) }}
-      and {% if r.level is none %}level is null{% else %}level = {{ negsample._string_literal(r.level) }}{% endif %}
-      and col_term = {{ negsample._string_literal(c.term) }}
-      and {% if c.level is none %}col_level is null{% else %}col_level = {{ negsample._string_literal(c.level) }}{% endif %}
-      then estimate end) as a_{{ i }}_{{ loop.index0 }}{{ ',' if not (loop.last and i == terms | length - 1) }}
-    {%- endfor %}
-  {%- endfor %}
-  from {{ information }}
-  where model = 'information'
-{%- endmacro %}
-
 {#- The columns negsample_m_<i> = (M^-1 x-dot)_i, M^-1 pivoted in `alias` (A-optimal score). -#}
 {% macro _information_products(terms, alias) -%}
   {%- for r in terms %}{% set i = loop.index0 %}

@@ -102,15 +102,17 @@ where model in ({% for m in models %}{{ negsample._string_literal(m) }}{{ ', ' i
 
 {#-
   Each feature's SQL in a relation shaped like <design>_input: its quoted
-  name (and negsample_pilot_score for the pilot_score_column, when set).
+  name, qualified by `alias` when given (and negsample_pilot_score for the
+  pilot_score_column, when set).
 -#}
-{% macro _feature_columns(cfg) -%}
+{% macro _feature_columns(cfg, alias=none) -%}
+  {%- set prefix = (alias ~ '.') if alias else '' -%}
   {%- set exprs = {} -%}
   {%- for name in cfg.numeric_features + cfg.categorical_features -%}
-    {%- do exprs.update({name: adapter.quote(name)}) -%}
+    {%- do exprs.update({name: prefix ~ adapter.quote(name)}) -%}
   {%- endfor -%}
   {%- if cfg.pilot_score_column -%}
-    {%- do exprs.update({'negsample_pilot_score': 'negsample_pilot_score'}) -%}
+    {%- do exprs.update({'negsample_pilot_score': prefix ~ 'negsample_pilot_score'}) -%}
   {%- endif -%}
   {{ return(exprs) }}
 {%- endmacro %}

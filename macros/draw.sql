@@ -6,9 +6,9 @@
 
 {#-
   DESIGN step 3, as CTEs after `rows` (a CTE with the features under the SQL
-  of `exprs`, see _input_exprs): pilot_coefficient_row (and, for a_optimal,
-  pilot_information_row) pivoted from `coefficients` (a design's
-  pilot_coefficients); pilot_linear (rows.* with pilot_logit and
+  of `exprs`, see _input_exprs): pilot_coefficient_row pivoted from
+  `coefficients` (a design's pilot_coefficients) and, for a_optimal, the
+  lookups of ||M~^-1 x-dot|| (macros/a_optimal.sql); pilot_linear (rows.* with pilot_logit and
   n_unseen_levels, the categorical features whose level is NULL or unseen by
   the pilot, scored as the reference); pilot_scored (pilot_prob, the
   pilot_score_column when set, and the score t as sampling_score).
@@ -22,9 +22,7 @@ pilot_coefficient_row as (
 ),
 {%- if is_a_optimal %}
 
-pilot_information_row as (
-    {{ negsample._pivot_information(coefficients, design.terms) }}
-),
+{{ negsample._quadratic_form_ctes(design, coefficients) }}
 {%- endif %}
 
 pilot_linear as (
@@ -32,34 +30,34 @@ pilot_linear as (
         {{ rows }}.*,
         {{ negsample._linear_predictor(design.terms, 'pilot_coefficient_row') }} as pilot_logit,
         {%- if is_a_optimal %}
-        {{ negsample._information_products(design.terms, 'pilot_information_row') }},
+        {{ negsample._quadratic_form(design) }} as negsample_quadratic_form,
+        {%- elif cfg.score == 'l_optimal' %}
+        {{ negsample._design_norm(design.terms) }} as negsample_design_norm,
         {%- endif %}
         {{ negsample._unseen_level_count(design.levels, exprs) }} as n_unseen_levels
     from {{ rows }}
     cross join pilot_coefficient_row
     {%- if is_a_optimal %}
-    cross join pilot_information_row
+    cross join quadratic_dense
+    {{ negsample._quadratic_form_joins(design, exprs) }}
     {%- endif %}
 ),
+
+{#- p~: the pilot_score_column (carried by `rows` as negsample_pilot_score), or the pilot's. -#}
+{%- set pilot_prob = 'pilot_linear.negsample_pilot_score' if cfg.pilot_score_column else negsample.sigmoid('pilot_linear.pilot_logit') %}
 
 pilot_scored as (
     select
         pilot_linear.*,
-        {%- if cfg.pilot_score_column %}
-        {{ exprs['negsample_pilot_score'] }} as pilot_prob,
-        {%- else %}
-        {{ negsample.sigmoid('pilot_linear.pilot_logit') }} as pilot_prob,
-        {%- endif %}
+        {{ pilot_prob }} as pilot_prob,
         {%- if cfg.score == 'uniform' %}
         cast(1 as {{ negsample._double() }}) as sampling_score
         {%- elif cfg.score == 'p' %}
-        {{ exprs['negsample_pilot_score'] if cfg.pilot_score_column else negsample.sigmoid('pilot_linear.pilot_logit') }} as sampling_score
+        {{ pilot_prob }} as sampling_score
         {%- elif cfg.score == 'l_optimal' %}
-        {{ exprs['negsample_pilot_score'] if cfg.pilot_score_column else negsample.sigmoid('pilot_linear.pilot_logit') }}
-        * {{ negsample._design_norm(design.terms) }} as sampling_score
+        {{ pilot_prob }} * pilot_linear.negsample_design_norm as sampling_score
         {%- else %}
-        {{ exprs['negsample_pilot_score'] if cfg.pilot_score_column else negsample.sigmoid('pilot_linear.pilot_logit') }}
-        * {{ negsample._information_norm(design.terms) }} as sampling_score
+        {{ pilot_prob }} * sqrt(pilot_linear.negsample_quadratic_form) as sampling_score
         {%- endif %}
     from pilot_linear
 )

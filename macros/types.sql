@@ -55,3 +55,23 @@
 {% macro bigquery___mod(dividend, divisor) -%}
   mod({{ dividend }}, {{ divisor }})
 {%- endmacro %}
+
+{#-
+  sum(expression) of doubles, the same bits at any thread count: each value
+  is cast to a DECIMAL(38, 18) (exact to 1e-18 and up to 1e20) whose sums are
+  integer arithmetic, so the order the warehouse adds the rows in does not
+  change the result, then back to a double. Parallel sums of doubles differ
+  in the last bits from run to run; the design's counts must not.
+-#}
+{% macro _exact_sum(expression) -%}
+  {{ return(adapter.dispatch('_exact_sum', 'negsample')(expression)) }}
+{%- endmacro %}
+
+{% macro default___exact_sum(expression) -%}
+  cast(sum(cast({{ expression }} as decimal(38, 18))) as {{ negsample._double() }})
+{%- endmacro %}
+
+{#- BigQuery: NUMERIC has 9 decimals at most; BIGNUMERIC has the 18. -#}
+{% macro bigquery___exact_sum(expression) -%}
+  cast(sum(cast({{ expression }} as bignumeric)) as float64)
+{%- endmacro %}

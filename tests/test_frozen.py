@@ -120,9 +120,9 @@ def test_the_first_build_estimates_and_stores_only_parameters(frozen):
         design["expected_negatives"], rel=1e-12
     )
     pilot = table(database, "negsample_pilot_coefficients")
-    assert set(pilot["model"]) == {"pilot", "information"}
-    # Parameters, not rows: nothing in the stores has the table's size.
-    assert len(pilot) < 100
+    assert set(pilot["model"]) == {"pilot", "information", "information_squared"}
+    # Parameters, not rows: k coefficients and two k x k matrices (k = 8 terms).
+    assert len(pilot) == 9 + 2 * 8 * 8
 
 
 def test_append_draws_new_rows_under_the_stored_design(frozen, tmp_path):

@@ -28,3 +28,18 @@ def test_the_block_names_what_it_quotes(demo_db):
     assert f"{figures['kept_negatives']:,}" in text and f"{figures['n_rows']:,} rows" in text
     # The quoted z is the design's, to two decimals.
     assert f"z = {figures['kept_z']:+.2f}" in text
+
+
+sys.path.insert(0, str(PROJECT_DIR / "bench"))
+from readme_blocks import read_block  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("block", "results"),
+    [("scale-benchmark", "scale.md"), ("fit-engines", "fit_engines.md")],
+)
+def test_benchmark_blocks_are_what_their_scripts_wrote(block, results):
+    text = (PROJECT_DIR / "bench" / "results" / results).read_text()
+    # The results file opens with a title the README's section already has.
+    body = text.split("\n", 2)[2] if text.startswith("# ") else text
+    assert read_block(block) == body.strip()

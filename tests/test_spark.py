@@ -1,12 +1,13 @@
-"""The SQL path on Apache Spark draws the DuckDB sample bit for bit.
+"""The whole pipeline on Apache Spark, fits included, draws the DuckDB sample.
 
 tests/spark is a dbt project that installs negsample and runs it on a local
 Spark through dbt-spark's ``session`` method (the ``spark`` extra: pyspark;
-Java 17). It has no dbt Python models: the demo rows and the pilot and final
-coefficients come from the DuckDB demo run, exported as parquet files. One
-``dbt build`` (one Spark session) builds every SQL model and runs the data
-tests; the tables' parquet files are then read back with DuckDB and compared
-with the DuckDB run row by row.
+Java 17). dbt Python models do not run there, so the pilot and the final
+model are fitted by the SQL engine (Newton steps as Spark aggregates), with
+no coefficient vars; the demo rows come from the DuckDB demo run, exported
+as parquet. One ``dbt build`` (one Spark session) builds every model and
+runs the data tests; the tables' parquet files are then read back with
+DuckDB and compared with the DuckDB run (Python fits) row by row.
 """
 
 from __future__ import annotations
@@ -39,23 +40,6 @@ def export_from_duckdb(database: Path, exports: Path) -> None:
     exports.mkdir()
     with duckdb.connect(str(database), read_only=True) as con:
         con.sql(f"copy (select * from demo_events) to '{exports / 'demo_events.parquet'}'")
-        con.sql(
-            "copy (select model, term, level, is_reference, estimate, std_error "
-            "from negsample_coefficients where model = 'pilot') "
-            f"to '{exports / 'pilot_coefficients.parquet'}'"
-        )
-        con.sql(
-            "copy (select term as row_term, level as row_level, col_term, col_level, "
-            "estimate as value from negsample_pilot_coefficients where model = 'information') "
-            f"to '{exports / 'pilot_information.parquet'}'"
-        )
-        # Fitted elsewhere, coefficients may come without is_reference and
-        # without the reference rows; the scored view must read them alike.
-        con.sql(
-            "copy (select model, term, level, estimate, std_error from negsample_coefficients "
-            "where model in ('final', 'ipw') and not is_reference) "
-            f"to '{exports / 'final_coefficients.parquet'}'"
-        )
     keys = np.array(EDGE_KEYS + list(range(2, 2001)), dtype=np.int64)
     uniform_keys = pd.DataFrame(
         {
@@ -138,6 +122,7 @@ def test_spark_design_has_the_same_counts(spark_warehouse, demo_db):
         "n_capped",
         "n_floored",
         "n_unseen_level_rows",
+        "pilot_rows",
         "seed",
     ]
     for column in counts:
@@ -159,17 +144,18 @@ def test_spark_scored_view_gives_the_same_corrected_prob(spark_warehouse, demo_d
     report(f"negsample_scored: {len(spark)} rows compared with DuckDB", capsys)
 
 
-def test_spark_coefficients_table_reads_coefficients_fitted_elsewhere(spark_warehouse, demo_db):
+def test_spark_fits_agree_with_duckdbs_python_fits(spark_warehouse, demo_db, capsys):
     spark = spark_table(spark_warehouse, "negsample_coefficients", "model, term, level")
-    local = query(
-        demo_db,
-        "select * from negsample_coefficients "
-        "where model = 'pilot' or not is_reference order by model, term, level",
-    )
+    local = query(demo_db, "select * from negsample_coefficients order by model, term, level")
     np.testing.assert_array_equal(spark[["model", "term"]], local[["model", "term"]])
-    np.testing.assert_array_equal(spark["estimate"], local["estimate"])
-    # The final rows came without is_reference: none is marked.
-    assert not spark.loc[spark["model"] != "pilot", "is_reference"].any()
+    np.testing.assert_array_equal(spark["is_reference"], local["is_reference"])
+    free = ~local["is_reference"].to_numpy()
+    for column in ("estimate", "std_error"):
+        got, expected = spark[column].to_numpy()[free], local[column].to_numpy()[free]
+        assert relative_gap(got, expected) <= 1e-6, column
+    pilot = spark_table(spark_warehouse, "negsample_pilot_coefficients", "model, term, level")
+    assert set(pilot["model"]) == {"pilot", "information", "information_squared"}
+    report(f"negsample_coefficients: {int(free.sum())} fitted coefficients within 1e-6", capsys)
 
 
 def test_spark_uniform_is_bit_identical_for_integer_and_string_keys(spark_warehouse, capsys):

@@ -28,6 +28,7 @@
     'budget': 'paper',
     'seed': 42,
     'pilot_score_column': none,
+    'fit_engine': 'auto',
     'freeze_design': false,
     'recalibrate_intercept': true,
     'max_levels': 100,
@@ -199,6 +200,7 @@
     'score': negsample._as_choice(design, 'score', raw.score, ['uniform', 'p', 'l_optimal', 'a_optimal']),
     'budget': negsample._as_choice(design, 'budget', raw.budget, ['paper', 'exact']),
     'null_features': negsample._as_choice(design, 'null_features', raw.null_features, ['error', 'impute_mean']),
+    'fit_engine': negsample._fit_engine(design, negsample._as_choice(design, 'fit_engine', raw.fit_engine, ['auto', 'python', 'sql'])),
     'freeze_design': negsample._as_boolean(design, 'freeze_design', raw.freeze_design),
     'recalibrate_intercept': negsample._as_boolean(design, 'recalibrate_intercept', raw.recalibrate_intercept),
     'pilot_score_column': raw.pilot_score_column,
@@ -274,6 +276,24 @@
     {{ negsample._fail("score 'a_optimal' needs the inverse pilot information matrix. With " ~ label(design, 'pilot_coefficients') ~ " set, the pilot is not fitted here: set " ~ label(design, 'pilot_information') ~ " to a model or seed with columns row_term, row_level, col_term, col_level, value") }}
   {%- endif -%}
   {{ return(cfg) }}
+{%- endmacro %}
+
+{#- The adapters whose dbt Python models run (the Python fit engine). -#}
+{% macro _python_adapters() -%}
+  {{ return(['duckdb', 'databricks', 'snowflake', 'bigquery']) }}
+{%- endmacro %}
+
+{#-
+  The fit engine a setting resolves to on this target: 'python' (dbt Python
+  models) or 'sql' (Newton steps as aggregates in the warehouse, macros/fit).
+  `auto` is python where the adapter runs dbt Python models, sql elsewhere.
+-#}
+{% macro _fit_engine(design, setting) -%}
+  {%- set runs_python = target.type in negsample._python_adapters() -%}
+  {%- if setting == 'python' and not runs_python -%}
+    {{ negsample._fail(negsample._setting_label(design, 'fit_engine') ~ " is 'python', but this target's adapter (" ~ target.type ~ ") does not run dbt Python models (" ~ (negsample._python_adapters() | join(', ')) ~ " do); use auto or sql") }}
+  {%- endif -%}
+  {{ return('python' if setting == 'python' or (setting == 'auto' and runs_python) else 'sql') }}
 {%- endmacro %}
 
 {#- The settings the Python models read (as JSON, from <design>_source_check). -#}

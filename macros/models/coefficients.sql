@@ -6,7 +6,11 @@
   coefficients fitted elsewhere may leave the reference level out.
 -#}
 {% macro _model_coefficients(cfg) -%}
-  {%- set final = negsample._setting_relation(cfg.final_coefficients) if cfg.final_coefficients else negsample._design_ref(cfg, 'final_model') -%}
+  {%- if cfg.final_coefficients -%}
+    {%- set final = negsample._setting_relation(cfg.final_coefficients) -%}
+  {%- else -%}
+    {%- set final = negsample._design_ref(cfg, 'final_model' if cfg.fit_engine == 'python' else 'final_model_sql') -%}
+  {%- endif -%}
 with final_rows as (
     {{ negsample._coefficient_rows(final, ['final', 'ipw']) }}
 ),

@@ -32,8 +32,10 @@ sums as (
     -- The negatives' pi, summed by the post-fit pass (kind 'sampling_prob'),
     -- and the row flags it carries on kind 'final'.
     select
-        sum(case when kind = 'sampling_prob' then sum_value end) as expected_negatives,
-        sum(case when kind = 'sampling_prob' then sum_value_variance end) as kept_negatives_variance,
+        -- Exact sums (_exact_sum) over the cells, in whatever order they come.
+        {{ negsample._exact_sum("case when kind = 'sampling_prob' then sum_value end") }} as expected_negatives,
+        {{ negsample._exact_sum("case when kind = 'sampling_prob' then sum_value_variance end") }}
+        as kept_negatives_variance,
         min(case when kind = 'sampling_prob' then min_value end) as min_sampling_prob,
         sum(case when kind = 'sampling_prob' then n_capped end) as n_capped,
         sum(case when kind = 'sampling_prob' then n_floored end) as n_floored,

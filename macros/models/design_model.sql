@@ -29,14 +29,17 @@
     'diagnostics_sample_size': negsample._model_diagnostics_sample_size,
     'diagnostics_sampling_probs': negsample._model_diagnostics_sampling_probs,
     'diagnostics_coefficients': negsample._model_diagnostics_coefficients,
+    'pilot_model_sql': negsample._model_pilot_model_sql,
+    'final_model_sql': negsample._model_final_model_sql,
   } -%}
   {%- if kind not in builders -%}
     {{ negsample._fail("design_model: unknown model kind '" ~ kind ~ "'; expected one of " ~ (builders.keys() | sort | join(', '))) }}
   {%- endif -%}
   {%- set cfg = negsample._config(design) -%}
-  {%- if not cfg.enabled -%}
+  {#- The SQL fits run where the fit engine is sql; their Python twins elsewhere. -#}
+  {%- if not cfg.enabled or (kind.endswith('_model_sql') and cfg.fit_engine != 'sql') -%}
     {%- do config(enabled=false) -%}
-    select 1 as negsample_disabled_design
+    select 1 as negsample_disabled_model
   {%- else -%}
     {{ builders[kind](cfg) }}
   {%- endif -%}

@@ -115,16 +115,18 @@ select
     cell,
     count(*) as n_rows,
     sum(label_value) as n_positive,
-    sum(value) as sum_value,
-    sum(value * (1.0 - value)) as sum_value_variance,
+    -- Exact sums (_exact_sum): the design's expected count and its variance,
+    -- and the intercept update, are the same bits at any thread count.
+    {{ negsample._exact_sum('value') }} as sum_value,
+    {{ negsample._exact_sum('value * (1.0 - value)') }} as sum_value_variance,
     min(value) as min_value,
     max(value) as max_value,
     -- One ln() per row, of the probability of the observed label (the pi
     -- kind gets one too; nothing reads it).
-    sum(ln(case
-        when label_value = 1 then least(1.0 - {{ eps }}, greatest({{ eps }}, value))
-        else 1.0 - least(1.0 - {{ eps }}, greatest({{ eps }}, value))
-    end)) as sum_log_likelihood,
+    {{ negsample._exact_sum(
+        'ln(case when label_value = 1 then least(1.0 - ' ~ eps ~ ', greatest(' ~ eps ~ ', value)) '
+        ~ 'else 1.0 - least(1.0 - ' ~ eps ~ ', greatest(' ~ eps ~ ', value)) end)'
+    ) }} as sum_log_likelihood,
     sum(is_capped) as n_capped,
     sum(is_floored) as n_floored,
     sum(has_unseen_level) as n_unseen_level_rows,

@@ -15,8 +15,8 @@ with sums as (
     select
         sum(n_rows) as n_rows,
         sum(n_positive) as n_positive,
-        sum(sum_value) as sum_prob,
-        sum(sum_value_variance) as sum_prob_variance
+        {{ negsample._exact_sum('sum_value') }} as sum_prob,
+        {{ negsample._exact_sum('sum_value_variance') }} as sum_prob_variance
     from {{ negsample._design_ref(cfg, 'diagnostics_cells') }}
     where kind = 'final'
 ),

@@ -1,9 +1,11 @@
 {#-
   <design>_pilot_coefficients: the pilot every later model reads, wherever it
   comes from, as rows of the coefficient contract: model 'pilot' (the
-  coefficients) and model 'information' (M~^-1 for the a_optimal score: term
+  coefficients), model 'information' (M~^-1 for the a_optimal score: term
   and level name the matrix row, col_term and col_level its column, estimate
-  the entry). From the pilot fit (<design>_pilot_model), from the relations
+  the entry) and model 'information_squared' (its square, which the score
+  reads). From the pilot fit (<design>_pilot_model, or
+  <design>_pilot_model_sql with the SQL fit engine), from the relations
   named by the settings pilot_coefficients and pilot_information, or no rows
   when the pilot_score_column gives p~ and the score needs no design vector.
 
@@ -16,34 +18,65 @@
   {%- set string = dbt.type_string() -%}
   {%- if is_incremental() %}
 select * from {{ this }} where 1 = 0
-  {%- elif cfg.pilot_source == 'python' %}
-{{ negsample._long_coefficient_rows(negsample._design_ref(cfg, 'pilot_model'), ['pilot', 'information']) }}
+  {%- else %}
+with given as (
+  {%- if cfg.pilot_source == 'python' %}
+    {{ negsample._long_coefficient_rows(negsample._design_ref(cfg, 'pilot_model' if cfg.fit_engine == 'python' else 'pilot_model_sql'), ['pilot', 'information']) }}
   {%- elif cfg.pilot_source == 'relation' %}
-{{ negsample._long_coefficient_rows(negsample._setting_relation(cfg.pilot_coefficients), ['pilot']) }}
+    {{ negsample._long_coefficient_rows(negsample._setting_relation(cfg.pilot_coefficients), ['pilot']) }}
     {%- if cfg.pilot_information %}
-union all
-select
-    cast('information' as {{ string }}) as model,
-    cast(row_term as {{ string }}) as term,
-    cast(row_level as {{ string }}) as level,
-    cast(false as {{ dbt.type_boolean() }}) as is_reference,
-    cast(value as {{ negsample._double() }}) as estimate,
-    cast(null as {{ negsample._double() }}) as std_error,
-    cast(col_term as {{ string }}) as col_term,
-    cast(col_level as {{ string }}) as col_level
-from {{ negsample._setting_relation(cfg.pilot_information) }}
+    union all
+    select
+        cast('information' as {{ string }}) as model,
+        cast(row_term as {{ string }}) as term,
+        cast(row_level as {{ string }}) as level,
+        cast(false as {{ dbt.type_boolean() }}) as is_reference,
+        cast(value as {{ negsample._double() }}) as estimate,
+        cast(null as {{ negsample._double() }}) as std_error,
+        cast(col_term as {{ string }}) as col_term,
+        cast(col_level as {{ string }}) as col_level
+    from {{ negsample._setting_relation(cfg.pilot_information) }}
     {%- endif %}
   {%- else %}
-select
-    cast(null as {{ string }}) as model,
-    cast(null as {{ string }}) as term,
-    cast(null as {{ string }}) as level,
-    cast(null as {{ dbt.type_boolean() }}) as is_reference,
-    cast(null as {{ negsample._double() }}) as estimate,
-    cast(null as {{ negsample._double() }}) as std_error,
-    cast(null as {{ string }}) as col_term,
-    cast(null as {{ string }}) as col_level
-where 1 = 0
+    select
+        cast(null as {{ string }}) as model,
+        cast(null as {{ string }}) as term,
+        cast(null as {{ string }}) as level,
+        cast(null as {{ dbt.type_boolean() }}) as is_reference,
+        cast(null as {{ negsample._double() }}) as estimate,
+        cast(null as {{ negsample._double() }}) as std_error,
+        cast(null as {{ string }}) as col_term,
+        cast(null as {{ string }}) as col_level
+    where 1 = 0
+  {%- endif %}
+),
+
+information as (
+    select * from given where model = 'information'
+),
+
+-- Q = (M~^-1)^2 for the a_optimal score ||M~^-1 x-dot||^2 = x-dot' Q x-dot
+-- (macro _quadratic_form): one product over the k^2 entries, made once.
+squared as (
+    select
+        cast('information_squared' as {{ string }}) as model,
+        left_entries.term,
+        left_entries.level,
+        cast(false as {{ dbt.type_boolean() }}) as is_reference,
+        sum(left_entries.estimate * right_entries.estimate) as estimate,
+        cast(null as {{ negsample._double() }}) as std_error,
+        right_entries.col_term,
+        right_entries.col_level
+    from information as left_entries
+    inner join information as right_entries
+        on left_entries.col_term = right_entries.term
+        and coalesce(left_entries.col_level, '') = coalesce(right_entries.level, '')
+    group by left_entries.term, left_entries.level, right_entries.col_term, right_entries.col_level
+)
+
+select * from given
+union all
+select * from squared
   {%- endif %}
 {%- endmacro %}
 

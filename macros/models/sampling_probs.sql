@@ -12,7 +12,7 @@ with input_rows as (
     select * from {{ negsample._design_ref(cfg, 'input') }}
 ),
 
-{{ negsample._pilot_score_ctes(cfg, 'input_rows', negsample._design_ref(cfg, 'pilot_coefficients'), negsample._feature_columns(cfg)) }},
+{{ negsample._pilot_score_ctes(cfg, 'input_rows', negsample._design_ref(cfg, 'pilot_coefficients'), negsample._feature_columns(cfg, 'input_rows')) }},
 
 {{ negsample._draw_ctes(cfg, negsample._design_ref(cfg, 'sampling_scale')) }}
 

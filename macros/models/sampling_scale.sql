@@ -21,7 +21,7 @@ with input_rows as (
     select * from {{ negsample._design_ref(cfg, 'input') }}
 ),
 
-{{ negsample._pilot_score_ctes(cfg, 'input_rows', negsample._design_ref(cfg, 'pilot_coefficients'), negsample._feature_columns(cfg)) }},
+{{ negsample._pilot_score_ctes(cfg, 'input_rows', negsample._design_ref(cfg, 'pilot_coefficients'), negsample._feature_columns(cfg, 'input_rows')) }},
 
 scores as (
     select

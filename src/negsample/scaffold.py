@@ -25,10 +25,12 @@ SQL_KINDS = (
     "source_check",
     "input",
     "pilot_sample",
+    "pilot_model_sql",
     "pilot_coefficients",
     "sampling_scale",
     "sampling_probs",
     "sample",
+    "final_model_sql",
     "coefficients",
     "diagnostics_cells",
     "intercept_update",
@@ -52,10 +54,12 @@ MATERIALIZED = {
     "input": "view",
     "pilot_sample": "table",
     "pilot_model": "table",
+    "pilot_model_sql": "table",
     # pilot_coefficients and sampling_scale follow freeze_design (in the macro).
     "sampling_probs": "view",
     "sample": "table",
     "final_model": "table",
+    "final_model_sql": "table",
     "coefficients": "table",
     "diagnostics_cells": "table",
     "intercept_update": "table",
@@ -88,6 +92,13 @@ def _setting_expr(design: str, setting: str, default: str) -> str:
     return f"{_settings_expr(design)}.get('{setting}', '{default}')"
 
 
+def _engine_expr(design: str) -> str:
+    """Jinja for the design's fit_engine setting, as given (vars only)."""
+    if design == DEFAULT_DESIGN:
+        return "var('negsample:fit_engine', 'auto')"
+    return f"{_settings_expr(design)}.get('fit_engine', 'auto')"
+
+
 def _declared_expr(design: str) -> str:
     """Jinja: is the design built? (The macro negsample._design_declared says the same.)"""
     if design == DEFAULT_DESIGN:
@@ -99,9 +110,19 @@ def _declared_expr(design: str) -> str:
 
 
 def python_enabled_expr(design: str) -> str:
-    """Jinja of a Python model's ``enabled``: the design is built, on an adapter that runs them."""
+    """Jinja of a Python model's ``enabled``: the design is built with the Python fit engine.
+
+    The engine is `python`, or `auto` on an adapter that runs dbt Python
+    models: the rule of the macro negsample._fit_engine, written with the
+    vars alone because a properties file cannot call macros. Their SQL
+    twins (<design>_*_model_sql) are enabled by that macro itself.
+    """
     adapters = ", ".join(f"'{a}'" for a in PYTHON_ADAPTERS)
-    return f"{{{{ {_declared_expr(design)} and target.type in [{adapters}] }}}}"
+    engine = _engine_expr(design)
+    return (
+        f"{{{{ {_declared_expr(design)} and ({engine} == 'python' or "
+        f"({engine} == 'auto' and target.type in [{adapters}])) }}}}"
+    )
 
 
 def _setting_doc(design: str, setting: str) -> str:

@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "budget": "paper",
     "seed": 42,
     "pilot_score_column": None,
+    "fit_engine": "auto",
     "freeze_design": False,
     "recalibrate_intercept": True,
     "max_levels": 100,

@@ -1,0 +1,130 @@
+"""Passes over source-sized relations per `dbt build`, counted from DuckDB's profiles.
+
+dbt writes every statement it sends to the warehouse to its debug log
+(`--log-format-file json --log-level-file debug`, events SQLQuery, with the
+node that sent it). This module runs a build that way, then replays the
+statements in order on a fresh DuckDB file of the same name with DuckDB's
+JSON profiling on, one profile per statement, and counts the scans
+(TABLE_SCAN operators: tables, views' tables, Parquet) that read at least
+half as many rows as the source has: each such scan is a pass. The build
+uses the SQL fit engine so that every statement, the fits' too, is in the
+log (the Python fits read only the samples either way). Used by
+bench/scale.py; `python bench/passes.py PROJECT_DIR ROWS` runs it alone.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+
+TRANSACTIONS = {"begin", "commit", "rollback", "begin transaction"}
+
+
+def logged_statements(log: Path) -> list[tuple[str, str]]:
+    """(node name, SQL) of every statement in a dbt JSON debug log, in order."""
+    out = []
+    for line in log.read_text().splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if event.get("info", {}).get("name") != "SQLQuery":
+            continue
+        data = event.get("data", {})
+        node = (data.get("node_info") or {}).get("node_name") or data.get("conn_name", "")
+        sql = data.get("sql", "").strip()
+        if sql and sql.lower().rstrip(";") not in TRANSACTIONS:
+            out.append((node, sql))
+    return out
+
+
+def _scans(operator: dict) -> list[tuple[str, int]]:
+    found = []
+    if operator.get("type") == "TABLE_SCAN":
+        extra = operator.get("extra_info", {})
+        name = extra.get("Table") or extra.get("Function") or operator.get("name", "")
+        found.append((str(name), int(operator.get("rows_scanned", 0))))
+    for child in operator.get("children", []):
+        found += _scans(child)
+    return found
+
+
+def replay(
+    statements: list[tuple[str, str]], database: Path, settings: dict[str, str], profiles: Path
+) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Run ``statements`` on ``database`` with one JSON profile each; the scans of each."""
+    profiles.mkdir(parents=True, exist_ok=True)
+    out = []
+    with duckdb.connect(str(database)) as con:
+        for key, value in settings.items():
+            con.execute(f"set {key} = '{value}'")
+        con.execute("pragma enable_profiling = 'json'")
+        for index, (node, sql) in enumerate(statements):
+            target = profiles / f"{index:05d}.json"
+            con.execute(f"pragma profiling_output = '{target}'")
+            con.execute(sql)
+            scans = []
+            if target.exists():
+                profile = json.loads(target.read_text())
+                for operator in profile.get("operator", []):
+                    scans += _scans(operator)
+                target.unlink()
+            out.append((node, scans))
+    return out
+
+
+def count_passes(project: Path, work: Path, env: dict[str, str], rows: int) -> dict:
+    """Build ``project`` (SQL fit engine) logging every statement; count each node's passes."""
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    logs = work / "pass-logs"
+    env = {**env, "DBT_LOG_PATH": str(logs)}
+    variables = json.dumps({"negsample:fit_engine": "sql"})
+    common = ["--project-dir", str(project), "--profiles-dir", str(project)]
+    subprocess.run(
+        [
+            dbt,
+            "--log-format-file",
+            "json",
+            "--log-level-file",
+            "debug",
+            "build",
+            "--vars",
+            variables,
+            *common,
+        ],
+        env=env,
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )
+    statements = logged_statements(logs / "dbt.log")
+    database = Path(env["NEGSAMPLE_DUCKDB_PATH"])
+    replayed = work / "replay" / database.name
+    replayed.parent.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "memory_limit": env.get("NEGSAMPLE_MEMORY_LIMIT", "3GB"),
+        "preserve_insertion_order": "false",
+    }
+    passes: Counter[str] = Counter()
+    for node, scans in replay(statements, replayed, settings, work / "profiles"):
+        passes[node] += sum(1 for _, scanned in scans if scanned >= rows / 2)
+    total = sum(passes.values())
+    return {"total": total, "by_node": {n: c for n, c in sorted(passes.items()) if c}}
+
+
+def main() -> None:
+    project, rows = Path(sys.argv[1]), int(float(sys.argv[2]))
+    work = project.parent
+    import os
+
+    result = count_passes(project, work, dict(os.environ), rows)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+{#-
+  The k x k linear algebra of the SQL fit engine, in dbt's Jinja: the
+  warehouse sums the gradient and the Hessian of every Newton step over the
+  rows; only these O(k^3) steps on k x k matrices run here (about k^3 / 6
+  multiply-adds per factorization: instant for tens of terms, a few seconds
+  at 200). Matrices are lists of rows of floats.
+-#}
+
+{#-
+  The Cholesky factor L (lower triangular, a list of rows, row i of length
+  i + 1) of a symmetric positive definite matrix, with
+  {'factor': L, 'ok': true}; {'ok': false} when a pivot is not positive
+  (the matrix is singular or not positive definite). `condition` is
+  (largest / smallest diagonal of L)^2, a lower bound on the condition
+  number that the fits compare with their identifiability limit.
+-#}
+{% macro _cholesky(matrix) -%}
+  {%- set factor = [] -%}
+  {%- for row_i in matrix -%}
+    {%- set i = loop.index0 -%}
+    {%- set row = [] -%}
+    {%- for j in range(i + 1) -%}
+      {%- set row_j = factor[j] if j < i else row -%}
+      {%- set terms = [row_i[j]] -%}
+      {%- for x, y in zip(row, row_j) -%}{%- do terms.append(-x * y) -%}{%- endfor -%}
+      {%- set s = terms | sum -%}
+      {%- if j == i -%}
+        {%- if not (s > 0) -%}{{ return({'ok': false}) }}{%- endif -%}
+        {%- do row.append(s ** 0.5) -%}
+      {%- else -%}
+        {%- do row.append(s / row_j[j]) -%}
+      {%- endif -%}
+    {%- endfor -%}
+    {%- do factor.append(row) -%}
+  {%- endfor -%}
+  {%- set diagonal = [] -%}
+  {%- for row in factor %}{% do diagonal.append(row[loop.index0]) %}{% endfor -%}
+  {{ return({'ok': true, 'factor': factor, 'condition': ((diagonal | max) / (diagonal | min)) ** 2}) }}
+{%- endmacro %}
+
+{#- x with L L^T x = b, by forward then back substitution. -#}
+{% macro _cholesky_solve(factor, b) -%}
+  {%- set n = factor | length -%}
+  {%- set y = [] -%}
+  {%- for row in factor -%}
+    {%- set i = loop.index0 -%}
+    {%- set terms = [b[i]] -%}
+    {%- for x, v in zip(row[:i], y) -%}{%- do terms.append(-x * v) -%}{%- endfor -%}
+    {%- do y.append((terms | sum) / row[i]) -%}
+  {%- endfor -%}
+  {#- Back substitution with L^T, from the last unknown up; x is built reversed. -#}
+  {%- set reversed_x = [] -%}
+  {%- for i in range(n - 1, -1, -1) -%}
+    {%- set terms = [y[i]] -%}
+    {%- for x_k in reversed_x -%}
+      {%- do terms.append(-factor[n - 1 - loop.index0][i] * x_k) -%}
+    {%- endfor -%}
+    {%- do reversed_x.append((terms | sum) / factor[i][i]) -%}
+  {%- endfor -%}
+  {{ return(reversed_x | reverse | list) }}
+{%- endmacro %}
+
+{#- L^-1 of a lower triangular L (a list of rows; row i of L^-1 has entries 0..i), by forward substitution. -#}
+{% macro _lower_inverse(factor) -%}
+  {%- set lower = [] -%}
+  {%- for row in factor -%}
+    {%- set i = loop.index0 -%}
+    {%- set inverse_row = [] -%}
+    {#- (L^-1)_ij = -(sum over j <= m < i of L_im (L^-1)_mj) / L_ii. -#}
+    {%- for j in range(i) -%}
+      {%- set terms = [] -%}
+      {%- for m in range(j, i) -%}{%- do terms.append(row[m] * lower[m][j]) -%}{%- endfor -%}
+      {%- do inverse_row.append(-(terms | sum) / row[i]) -%}
+    {%- endfor -%}
+    {%- do inverse_row.append(1.0 / row[i]) -%}
+    {%- do lower.append(inverse_row) -%}
+  {%- endfor -%}
+  {{ return(lower) }}
+{%- endmacro %}
+
+{#-
+  Entry (i, j) of (L L^T)^-1 = L^-T L^-1 from `lower` = L^-1: the sum over
+  m >= max(i, j) of (L^-1)_mi (L^-1)_mj.
+-#}
+{% macro _inverse_entry(lower, i, j) -%}
+  {%- set terms = [] -%}
+  {%- for m in range([i, j] | max, lower | length) -%}{%- do terms.append(lower[m][i] * lower[m][j]) -%}{%- endfor -%}
+  {{ return(terms | sum) }}
+{%- endmacro %}
+
+{#- The full inverse of L L^T (a list of rows), from `lower` = L^-1; symmetric. -#}
+{% macro _inverse_from_lower(lower) -%}
+  {%- set n = lower | length -%}
+  {%- set inverse = [] -%}
+  {%- for i in range(n) -%}
+    {%- set out = [] -%}
+    {%- for j in range(n) -%}
+      {%- do out.append(inverse[j][i] if j < i else negsample._inverse_entry(lower, i, j)) -%}
+    {%- endfor -%}
+    {%- do inverse.append(out) -%}
+  {%- endfor -%}
+  {{ return(inverse) }}
+{%- endmacro %}
+
+{#- The product of a matrix (a list of rows) and a vector. -#}
+{% macro _matrix_vector(matrix, vector) -%}
+  {%- set out = [] -%}
+  {%- for row in matrix -%}
+    {%- set terms = [] -%}
+    {%- for x, v in zip(row, vector) -%}{%- do terms.append(x * v) -%}{%- endfor -%}
+    {%- do out.append(terms | sum) -%}
+  {%- endfor -%}
+  {{ return(out) }}
+{%- endmacro %}
