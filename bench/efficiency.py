@@ -28,6 +28,7 @@ before and after the optional one-pass intercept update.
 Usage:
   python bench/efficiency.py            # the committed table (100 replicates)
   python bench/efficiency.py --quick    # 10 replicates, 2 rates, smaller N
+  python bench/efficiency.py --beyond   # beyond the paper: bench/efficiency_beyond.py
 Writes bench/results/efficiency.md, efficiency.csv and efficiency.png.
 """
 
@@ -92,7 +93,8 @@ with linear as (
         {{ negsample._linear_predictor(terms, 'p') }} as pilot_logit,
         {{ negsample._design_norm(terms) }} as design_norm,
         {{ negsample._information_products(terms, 'p') }},
-        {{ negsample.uniform('e.id', 'p.seed', 'sample') }} as u
+        {{ negsample.uniform('e.id', 'p.seed', 'sample') }} as u,
+        {{ negsample.uniform('e.id', 'p.seed', 'pilot') }} as up
     from train as e
     cross join pilot_pivot as p
 )
@@ -101,6 +103,7 @@ select
     id,
     label,
     u,
+    up,
     {{ negsample.sigmoid('pilot_logit') }} as t_p,
     {{ negsample.sigmoid('pilot_logit') }} * design_norm as t_l,
     {{ negsample.sigmoid('pilot_logit') }} * {{ negsample._information_norm(terms) }} as t_a
@@ -115,23 +118,30 @@ create or replace table scale_current as
 {{ negsample._sampling_scale(
     '(select s.replicate, s.label as label_value, __T__ as sampling_score from scores_all as s)',
     '__RATE__', '__FLOOR__', 'exact', ['replicate']) }}
--- TEMPLATE draw
+-- TEMPLATE draw_union
 select
-    k.replicate, k.label, k.sampling_prob,
+    k.replicate, k.label, k.sampling_prob, k.is_main,
     {% for i in range(1, 7) %}e.x{{ i }}{{ ', ' if not loop.last }}{% endfor %}
 from (
     select
-        s.replicate,
-        s.id,
-        s.label,
-        s.u,
-        {{ negsample.sampling_probability(
-            '__T__', 'c.sampling_scale', 'c.floor_prob') }} as sampling_prob
-    from scores_all as s
-    inner join scale_current as c on s.replicate = c.replicate
+        d.*,
+        d.label = 1 or d.u < d.sampling_prob as is_main
+    from (
+        select
+            s.replicate,
+            s.id,
+            s.label,
+            s.u,
+            s.up,
+            {{ negsample.sampling_probability(
+                '__T__', 'c.sampling_scale', 'c.floor_prob') }} as sampling_prob
+        from scores_all as s
+        inner join scale_current as c on s.replicate = c.replicate
+    ) as d
 ) as k
 inner join train as e on k.id = e.id
-where k.label = 1 or k.u < k.sampling_prob
+-- The union of the main draw and the pilot's (reuse_pilot).
+where k.is_main or k.up < __PILOT_RATE__
 -- TEMPLATE intercept_update
 {%- set final_rows -%}
 (select f.replicate, e.label, {{ negsample._linear_predictor(terms, 'f') }} as logit
@@ -188,12 +198,21 @@ class Bench:
     """One design's data in DuckDB and everything needed to run settings on it."""
 
     def __init__(
-        self, design: str, rows: int, replicates: int, sql: dict[str, str], data_seed: int = 2021
+        self,
+        design: str,
+        rows: int,
+        replicates: int,
+        sql: dict[str, str],
+        data_seed: int = 2021,
+        data: pd.DataFrame | None = None,
     ) -> None:
         self.design_name = design
         self.sql = sql
         self.replicates = replicates
-        data = designs.simulate(design, rows, data_seed)
+        # A real table (``data``: id, label, x1..x6) has no true coefficients.
+        real = data is not None
+        if data is None:
+            data = designs.simulate(design, rows, data_seed)
         is_holdout = (data["id"] % 5) == 4
         self.train = data[~is_holdout].reset_index(drop=True)
         self.holdout = data[is_holdout].reset_index(drop=True)
@@ -206,7 +225,7 @@ class Bench:
         )
         self.design = make_design(self.train, FEATURES, [])
         self.full = fit_logistic(self.train, "label", self.design, what="full-data MLE")
-        self.truth = designs.true_coefficients(design)
+        self.truth = None if real else designs.true_coefficients(design)
         self.trace_full = float(np.trace(self.full.covariance[1:, 1:]))
         self.n_positive = int(self.train["label"].sum())
         self.n_negative = len(self.train) - self.n_positive
@@ -214,6 +233,9 @@ class Bench:
         self.x_holdout = self.design.matrix(self.holdout)
         self.y_holdout = self.holdout["label"].to_numpy(dtype=float)
         self.pilot_ratio: float | None = None
+        self.pilot_rate = float("nan")
+        # Each replicate's pilot sample, p~ and M~^-1 (bench/efficiency_beyond.py).
+        self.pilots: dict[int, tuple[pd.DataFrame, np.ndarray, np.ndarray]] = {}
 
     def prepare_pilot(self, pilot_ratio: float) -> None:
         """DESIGN steps 1-3 for every replicate: pilot sample, fit, and every row's scores."""
@@ -228,6 +250,7 @@ class Bench:
             prob = sigmoid(fit.linear_predictor(part))
             weights = np.where(part["label"].to_numpy() == 1, 1.0, 1.0 / rate)
             inverse = information_inverse_matrix(part, self.design, prob, weights)
+            self.pilots[int(r)] = (part, prob, inverse)
             row = {"replicate": r, "seed": 1000 + r}
             row.update({f"coef_{i}": v for i, v in enumerate(fit.estimate)})
             row.update({f"a_{i}_{j}": inverse[i, j] for i in range(7) for j in range(7)})
@@ -236,13 +259,17 @@ class Bench:
         self.con.execute("create or replace table pilot_pivot as select * from pilot_frame")
         self.con.execute(self.sql["scores"])
         self.pilot_ratio = pilot_ratio
+        self.pilot_rate = rate
 
     def run(self, setting: Setting, rate: float) -> pd.DataFrame:
         """Draw every replicate's sample in SQL, fit LCL and IPW; one row per fit."""
         column = SCORE_COLUMN[setting.score]
         tokens = {"t": column, "rate": rate, "floor": setting.floor}
         self.con.execute(fill(self.sql[f"scale_{setting.budget}"], **tokens))
-        kept = self.con.execute(fill(self.sql["draw"], **tokens)).df()
+        # The paper's sample: the main draw of the union with the pilot's.
+        union = fill(self.sql["draw_union"], **tokens, pilot_rate=self.pilot_rate)
+        kept = self.con.execute(union).df()
+        kept = kept[kept["is_main"]]
         records, finals = [], []
         for r, part in kept.groupby("replicate"):
             offset = -np.log(part["sampling_prob"].to_numpy())
@@ -269,6 +296,7 @@ class Bench:
                         {"replicate": r, **{f"coef_{i}": v for i, v in enumerate(fit.estimate)}}
                     )
         out = pd.DataFrame(records)
+        check_dropped(out, f"{self.design_name} {setting.name} rate={rate}")
         if finals:
             out = out.merge(
                 self.intercept_update(pd.DataFrame(finals)), on=["replicate", "method"], how="left"
@@ -288,7 +316,9 @@ class Bench:
         )
         return {
             "excess_sq": float(((slopes - self.full.estimate[1:]) ** 2).sum()),
-            "sq_vs_truth": float(((slopes - self.truth[1:]) ** 2).sum()),
+            "sq_vs_truth": float(((slopes - self.truth[1:]) ** 2).sum())
+            if self.truth is not None
+            else np.nan,
             "holdout_logloss": float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).mean()),
             "holdout_ece": float(gap[counts > 0].sum() / len(p)),
             "holdout_calibration": float(p.mean() / y.mean()),
@@ -342,6 +372,34 @@ def summarise(raw: pd.DataFrame, trace_full: dict[str, float]) -> pd.DataFrame:
 
     table = ok.groupby(keys, sort=False).apply(cell, include_groups=False)
     return table.join(failed).reset_index()
+
+
+#: Most fits of one method in one cell that may fail (FitError: separation,
+#: no convergence) and be left out of its averages: 5% of its replicates,
+#: rounded up. The committed runs drop at most 1 of 100.
+MAX_DROPPED_FRACTION = 0.05
+
+
+def check_dropped(runs: pd.DataFrame, what: str) -> int:
+    """How many fits of ``runs`` failed; says so, and stops when a method loses too many.
+
+    Averages over the fits that succeeded are biased when failures cluster
+    (separation happens on the extreme samples), so losing more than
+    MAX_DROPPED_FRACTION of a method's replicates is an error, not a footnote.
+    """
+    dropped = 0
+    for method, part in runs.groupby("method", sort=False):
+        failed = int(part["failed"].astype(bool).sum())
+        allowed = int(np.ceil(MAX_DROPPED_FRACTION * len(part)))
+        if failed > allowed:
+            raise RuntimeError(
+                f"{what}: {failed} of {len(part)} {method} fits failed, more than "
+                f"{allowed} ({MAX_DROPPED_FRACTION:.0%}); the averages would leave them out"
+            )
+        if failed:
+            print(f"{what}: {failed} of {len(part)} {method} fits failed, left out", flush=True)
+        dropped += failed
+    return dropped
 
 
 def paired_gap(raw: pd.DataFrame, trace: float) -> tuple[float, float]:
@@ -436,14 +494,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10 replicates, 100k rows, 2 rates")
     parser.add_argument("--replicates", type=int)
     parser.add_argument("--rows", type=int)
-    parser.add_argument("--designs", default="normal,lognormal,t3")
+    parser.add_argument(
+        "--designs", help="default normal,lognormal,t3 (with --beyond: and the real table movies)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--render-only",
         action="store_true",
         help="only re-render the table and plot from the per-design files in --out",
     )
+    parser.add_argument(
+        "--beyond",
+        action="store_true",
+        help="the study beyond the paper instead (bench/efficiency_beyond.py): reusing the "
+        "pilot sample, score auto on the three designs and a real table, and the coverage "
+        "of the standard errors",
+    )
     args = parser.parse_args(argv)
+    if args.beyond:
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from efficiency_beyond import run_study
+
+        return run_study(args)
     replicates = args.replicates or (10 if args.quick else 100)
     rows = args.rows or (100_000 if args.quick else 500_000)
     rates = (0.005, 0.02) if args.quick else RATES
@@ -452,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     raw_dir.mkdir(parents=True, exist_ok=True)
     if not args.render_only:
         sql = compile_templates()
-        for design in args.designs.split(","):
+        for design in (args.designs or "normal,lognormal,t3").split(","):
             log: list[str] = []
             raw, extra, trace = run_design(design, rows, replicates, rates, sql, log)
             # Each design is saved as soon as it is done, so designs can run in

@@ -67,7 +67,8 @@ def replay(
         for index, (node, sql) in enumerate(statements):
             target = profiles / f"{index:05d}.json"
             con.execute(f"pragma profiling_output = '{target}'")
-            con.execute(sql)
+            # A select streams its rows: fetch them, so the query runs to its end.
+            con.execute(sql).fetchall()
             scans = []
             if target.exists():
                 profile = json.loads(target.read_text())
@@ -78,12 +79,29 @@ def replay(
     return out
 
 
-def count_passes(project: Path, work: Path, env: dict[str, str], rows: int) -> dict:
-    """Build ``project`` (SQL fit engine) logging every statement; count each node's passes."""
+def count_passes(
+    project: Path,
+    work: Path,
+    env: dict[str, str],
+    rows: int,
+    extra_vars: dict | None = None,
+    build_args: tuple[str, ...] = (),
+    start_from: Path | None = None,
+) -> dict:
+    """Build ``project`` (SQL fit engine) logging every statement; count each node's passes.
+
+    ``extra_vars`` are passed to the build with the fit engine (e.g. a setting
+    whose passes are compared), ``build_args`` too (e.g. an --exclude).
+    ``start_from`` is a database file the replay starts from (tables the
+    build reads but does not make, such as seeds loaded before it).
+    """
+    import shutil
+
     dbt = str(Path(sys.executable).with_name("dbt"))
     logs = work / "pass-logs"
+    shutil.rmtree(logs, ignore_errors=True)
     env = {**env, "DBT_LOG_PATH": str(logs)}
-    variables = json.dumps({"negsample:fit_engine": "sql"})
+    variables = json.dumps({"negsample:fit_engine": "sql", **(extra_vars or {})})
     common = ["--project-dir", str(project), "--profiles-dir", str(project)]
     subprocess.run(
         [
@@ -95,6 +113,7 @@ def count_passes(project: Path, work: Path, env: dict[str, str], rows: int) -> d
             "build",
             "--vars",
             variables,
+            *build_args,
             *common,
         ],
         env=env,
@@ -106,6 +125,9 @@ def count_passes(project: Path, work: Path, env: dict[str, str], rows: int) -> d
     database = Path(env["NEGSAMPLE_DUCKDB_PATH"])
     replayed = work / "replay" / database.name
     replayed.parent.mkdir(parents=True, exist_ok=True)
+    replayed.unlink(missing_ok=True)
+    if start_from is not None:
+        shutil.copy(start_from, replayed)
     settings = {
         "memory_limit": env.get("NEGSAMPLE_MEMORY_LIMIT", "3GB"),
         "preserve_insertion_order": "false",

@@ -6,10 +6,14 @@ negsample.demo.scale_chunk) is written as 1M-row Parquet parts under
 read once so that every contender finds them in the page cache. Then,
 side by side in one run:
 
-(a) negsample: `dbt run` of a throwaway project that installs this package
-    (packages.yml `local:`) with one view `scale_events` over the parts;
-    wall time of the dbt process, each model's time from run_results.json,
-    peak resident set size of the dbt process tree.
+(a) negsample: a throwaway project that installs this package (packages.yml
+    `local:`) with one view `scale_events` over the parts, the default
+    settings (score a_optimal, diagnostics on) at sampling rate 0.01. Timed
+    as a project's daily run is: after a `dbt parse` that warms dbt's
+    partial-parse cache, `dbt run`, then `dbt build` (models and data
+    tests); wall time of the dbt process, each node's time from
+    run_results.json, peak resident set size of the dbt process tree. dbt's
+    own fixed cost is the wall time less the nodes' times.
 (b) the peer a data scientist writes: pandas reads the Parquet, scikit-learn
     fits the balanced pilot, NumPy computes r*p/w and the keep flags,
     statsmodels fits the offset-corrected model (a subprocess, measured the
@@ -17,7 +21,11 @@ side by side in one run:
 (c) the floor: one DuckDB query that computes the pilot linear predictor and
     the seeded uniform of every row and sums them: what one perfect pass costs.
 
-Also measures the seeded uniform against DuckDB's hash() on the same keys.
+Also, at the first size of at least 10M rows: the passes over source-sized
+relations per `dbt build`, counted from DuckDB's profiles (bench/passes.py),
+and the BI queries of README "Corrected scores in a BI tool" on
+negsample_scored against the same queries on the source. And the seeded
+uniform against DuckDB's hash() on the same keys.
 Writes the table to bench/results/scale.md (+ scale.json) and the README.
 
     .venv/bin/python bench/scale.py --sizes 1M,10M,30M
@@ -43,6 +51,7 @@ import psutil
 from negsample.dbt_inline import compile_inline as negsample_compile_inline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from passes import count_passes  # noqa: E402
 from readme_blocks import write_block  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -192,10 +201,7 @@ def make_project(work: Path, paths: list[Path]) -> Path:
         "negsample:numeric_features": FEATURES,
         "negsample:categorical_features": [],
         "negsample:sampling_rate": SAMPLING_RATE,
-        # The peer's design (pi = clip(rho * p / w)): score p, budget paper.
-        "negsample:score": "p",
-        "negsample:budget": "paper",
-        "negsample:floor": FLOOR,
+        # The package's defaults otherwise: score a_optimal, budget paper, floor 0.1.
         "negsample:seed": SEED,
     }
     (project / "dbt_project.yml").write_text(
@@ -225,26 +231,62 @@ def dbt_env(work: Path, threads: int) -> dict[str, str]:
 
 
 def run_negsample(work: Path, project: Path, threads: int) -> dict:
+    """`dbt run` then `dbt build`, timed after a `dbt parse` that warms the partial-parse cache."""
     env = dbt_env(work, threads)
     common = ["--project-dir", str(project), "--profiles-dir", str(project)]
     subprocess.run([DBT, "deps", *common], env=env, cwd=project, check=True, capture_output=True)
-    seconds, peak, _ = run_measured([DBT, "run", *common], env, project, "negsample")
-    results = json.loads((work / "target" / "run_results.json").read_text())
-    stages = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]}
-    return {"seconds": seconds, "peak_bytes": peak, "stages": stages}
+    start = time.perf_counter()
+    subprocess.run([DBT, "parse", *common], env=env, cwd=project, check=True, capture_output=True)
+    cold_parse = time.perf_counter() - start
+    out = {"cold_parse_seconds": cold_parse}
+    for command in ("run", "build"):
+        seconds, peak, _ = run_measured([DBT, command, *common], env, project, f"dbt {command}")
+        results = json.loads((work / "target" / "run_results.json").read_text())
+        stages = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]}
+        out[command] = {"seconds": seconds, "peak_bytes": peak, "stages": stages}
+    # `run`'s numbers are the table's; `build` adds the data tests.
+    return {**out["run"], "build": out["build"], "cold_parse_seconds": cold_parse}
+
+
+def bi_queries(database: Path, paths: list[Path]) -> dict:
+    """README's BI queries on negsample_scored and on the source itself; medians of 3."""
+    import duckdb
+
+    source = f"read_parquet({parquet_list(paths)})"
+    queries = {
+        "mean": "select avg(corrected_prob), avg(label) from {}",
+        "group_by": "select x1 > 0 as segment, avg(corrected_prob), avg(label) from {} group by 1",
+    }
+    out = {}
+    with duckdb.connect(str(database), read_only=True, config=duckdb_settings()) as con:
+        for name, sql in queries.items():
+            times = {}
+            for where, relation in (("scored", "negsample_scored"), ("source", source)):
+                text = sql.format(relation)
+                if where == "source":  # the source has no corrected_prob: the same scan of it
+                    text = text.replace("avg(corrected_prob)", "avg(x2)")
+                runs = []
+                for _ in range(3):
+                    start = time.perf_counter()
+                    con.sql(text).fetchall()
+                    runs.append(time.perf_counter() - start)
+                times[where] = statistics.median(runs)
+            out[name] = {**times, "ratio": times["scored"] / times["source"]}
+            log(f"BI {name}: scored {times['scored']:.2f}s, source {times['source']:.2f}s")
+    return out
 
 
 def stage_groups(stages: dict[str, float]) -> dict[str, float]:
+    """Seconds of the SQL models (diagnostics included), of the fits, and of the diagnostics."""
     diagnostics = sum(t for m, t in stages.items() if m.startswith(DIAGNOSTICS_PREFIX))
-    python = sum(t for m, t in stages.items() if m in PYTHON_MODELS)
-    sql = sum(
-        t
-        for m, t in stages.items()
-        if m.startswith("negsample_")
-        and m not in PYTHON_MODELS
-        and not m.startswith(DIAGNOSTICS_PREFIX)
-    )
-    return {"sql": sql, "python": python, "diagnostics": diagnostics}
+    fits = sum(t for m, t in stages.items() if m in PYTHON_MODELS)
+    sql = sum(t for m, t in stages.items() if m.startswith("negsample_") and m not in PYTHON_MODELS)
+    return {"sql": sql, "fits": fits, "diagnostics": diagnostics}
+
+
+def fixed_cost(run: dict) -> float:
+    """dbt's own time in a run: its wall time less the nodes' execution times."""
+    return run["seconds"] - sum(run["stages"].values())
 
 
 # --------------------------------------------------------------------------- (b) peer
@@ -379,29 +421,133 @@ def uniform_cost(project: Path, work: Path, threads: int, rows: int) -> dict:
 
 def table_markdown(rows: list[dict]) -> str:
     head = (
-        "| N | negsample s | peer s | time ratio | negsample peak MB | peer peak MB "
-        "| memory ratio | SQL s | floor s | SQL / floor | diagnostics s |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| N | `dbt run` s | `dbt build` s | peer s | run / peer | build / peer "
+        "| peak MB | peer peak MB | memory ratio | SQL s | floor s | SQL / floor "
+        "| fits s | dbt fixed s |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     )
     lines = []
     for r in rows:
         ns, peer = r["negsample"], r.get("peer")
-        mb = ns["peak_bytes"] / 2**20
+        build = ns["build"]
+        mb = max(ns["peak_bytes"], build["peak_bytes"]) / 2**20
         groups = stage_groups(ns["stages"])
         if peer:
             pmb = peer["peak_bytes"] / 2**20
             peer_cells = (
-                f"{peer['seconds']:.1f} | {ns['seconds'] / peer['seconds']:.2f} | {mb:,.0f} "
-                f"| {pmb:,.0f} | {mb / pmb:.2f}"
+                f"{peer['seconds']:.1f} | {ns['seconds'] / peer['seconds']:.2f} "
+                f"| {build['seconds'] / peer['seconds']:.2f} | {mb:,.0f} | {pmb:,.0f} "
+                f"| {mb / pmb:.2f}"
             )
         else:
-            peer_cells = f"skipped ({r['peer_skipped']}) | – | {mb:,.0f} | – | –"
+            peer_cells = f"skipped ({r['peer_skipped']}) | – | – | {mb:,.0f} | – | –"
         lines.append(
-            f"| {human(r['rows'])} | {ns['seconds']:.1f} | {peer_cells} | {groups['sql']:.1f} "
-            f"| {r['floor_seconds']:.1f} | {groups['sql'] / r['floor_seconds']:.2f} "
-            f"| {groups['diagnostics']:.1f} |"
+            f"| {human(r['rows'])} | {ns['seconds']:.1f} | {build['seconds']:.1f} | {peer_cells} "
+            f"| {groups['sql']:.1f} | {r['floor_seconds']:.1f} "
+            f"| {groups['sql'] / r['floor_seconds']:.2f} | {groups['fits']:.1f} "
+            f"| {fixed_cost(ns):.1f} |"
         )
     return head + "\n".join(lines) + "\n"
+
+
+SETTINGS = (("persisted", "`persist_scores: true` (default)"), ("view", "`persist_scores: false`"))
+
+
+def passes_markdown(passes: dict) -> str:
+    nodes = sorted({node for name, _ in SETTINGS for node in passes[name]["by_node"]})
+    lines = [
+        f"Passes over source-sized relations in one `dbt build` at {human(passes['rows'])} "
+        "rows, data tests included (scans of at least half the source's rows in DuckDB's "
+        "profile of every statement; bench/passes.py), with the per-row scores persisted "
+        "and as a view:\n",
+        "| node | " + " | ".join(label for _, label in SETTINGS) + " |",
+        "|---|" + "---:|" * len(SETTINGS),
+    ]
+    for node in nodes:
+        cells = [str(passes[name]["by_node"].get(node, 0)) for name, _ in SETTINGS]
+        lines.append(f"| {node} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| **total** | " + " | ".join(f"**{passes[name]['total']}**" for name, _ in SETTINGS) + " |"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def bi_markdown(bi: dict, rows: int) -> str:
+    lines = [
+        f"BI queries at {human(rows)} rows (median of 3): `negsample_scored` against the same "
+        "query on the source, with the per-row scores persisted and as a view.\n",
+        "| query | setting | scored s | source s | ratio |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, sql in (
+        ("mean", "`select avg(corrected_prob), avg(label)`"),
+        ("group_by", "the same, `group by x1 > 0`"),
+    ):
+        for setting, label in SETTINGS:
+            q = bi[setting][name]
+            lines.append(
+                f"| {sql} | {label} | {q['scored']:.2f} | {q['source']:.2f} | {q['ratio']:.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "missed"
+
+
+def targets_markdown(rows: list[dict], passes: dict | None, bi: dict | None) -> str:
+    """Each target of the scale benchmark, the measured figure and whether it is met."""
+    by_n = {r["rows"]: r for r in rows}
+    lines = []
+    if passes:
+        default, view = passes["persisted"]["total"], passes["view"]["total"]
+        lines.append(
+            f"- **Passes per `dbt build` (target ≤ 5): {_verdict(default <= 5)} with the "
+            f"defaults, {default}; {_verdict(view <= 5)} with `persist_scores: false`, {view}.**"
+        )
+    at30 = by_n.get(30_000_000)
+    if at30 and at30.get("peer"):
+        ns, peer = at30["negsample"], at30["peer"]
+        run, build = ns["seconds"] / peer["seconds"], ns["build"]["seconds"] / peer["seconds"]
+        lines.append(
+            f"- **Wall time at 30M: `dbt run` {run:.2f}x the peer (target ≤ 1.0x, "
+            f"{_verdict(run <= 1.0)}), `dbt build` {build:.2f}x (target ≤ 1.3x, "
+            f"{_verdict(build <= 1.3)}).** {ns['seconds']:.1f} s and "
+            f"{ns['build']['seconds']:.1f} s against {peer['seconds']:.1f} s; dbt's own "
+            f"fixed cost in the run {fixed_cost(ns):.1f} s, the fits "
+            f"{stage_groups(ns['stages'])['fits']:.1f} s."
+        )
+        mb = max(ns["peak_bytes"], ns["build"]["peak_bytes"]) / 2**20
+        ratio = mb / (peer["peak_bytes"] / 2**20)
+        lines.append(
+            f"- **Memory at 30M: {ratio:.2f}x the peer's (target ≤ 0.5x, "
+            f"{_verdict(ratio <= 0.5)}).** {mb:,.0f} MB against "
+            f"{peer['peak_bytes'] / 2**20:,.0f} MB."
+        )
+    big = [r for r in rows if r["rows"] >= 10_000_000]
+    if big:
+        ratios = [stage_groups(r["negsample"]["stages"])["sql"] / r["floor_seconds"] for r in big]
+        lines.append(
+            f"- **SQL stages against the floor at every N ≥ 10M (target ≤ 4x): "
+            f"{_verdict(max(ratios) <= 4)}, {min(ratios):.1f}x to {max(ratios):.1f}x.**"
+        )
+    at300 = by_n.get(300_000_000)
+    if at300:
+        ns = at300["negsample"]
+        gb = max(ns["peak_bytes"], ns["build"]["peak_bytes"]) / 2**30
+        lines.append(
+            f"- **300M rows within 4 GB: {_verdict(gb <= 4)}, peak {gb:.1f} GB** "
+            f"(`dbt run` {ns['seconds']:.0f} s)."
+        )
+    if bi:
+        worst = {name: max(bi[name][q]["ratio"] for q in ("mean", "group_by")) for name in bi}
+        lines.append(
+            f"- **BI queries on `negsample_scored` (target ≤ 2x the source): "
+            f"{_verdict(worst['persisted'] <= 2)} with the defaults, at most "
+            f"{worst['persisted']:.2f}x; {_verdict(worst['view'] <= 2)} with "
+            f"`persist_scores: false`, at most {worst['view']:.2f}x.**"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def stages_markdown(rows: list[dict]) -> str:
@@ -434,7 +580,13 @@ def uniform_markdown(u: dict) -> str:
     )
 
 
-def write_report(rows: list[dict], uniform: dict | None, args: argparse.Namespace) -> str:
+def write_report(
+    rows: list[dict],
+    uniform: dict | None,
+    args: argparse.Namespace,
+    passes: dict | None = None,
+    bi: dict | None = None,
+) -> str:
     command = " ".join([".venv/bin/python", "bench/scale.py", *sys.argv[1:]])
     text = (
         f"Machine: {machine()}, shared "
@@ -442,22 +594,34 @@ def write_report(rows: list[dict], uniform: dict | None, args: argparse.Namespac
         f"side; the Parquet is read once before each size, so all three find it in the page "
         f"cache). dbt threads {args.threads} (DuckDB uses every core), DuckDB memory_limit "
         f"{args.memory_limit}, "
-        f"sampling rate {SAMPLING_RATE}, score `p`, budget `paper`. Command: `{command}`\n\n"
+        f"sampling rate {SAMPLING_RATE}, the default score `a_optimal`, diagnostics on. "
+        f"Command: `{command}`\n\n"
         + table_markdown(rows)
-        + "\nnegsample s: wall time of `dbt run` (all models, diagnostics included, dbt start-up "
-        "included). SQL s: the SQL models of the sampling path (run_results.json), without "
-        "the Python fits and without diagnostics (last column). Peak MB: resident set size "
-        "of the process tree, polled every 50 ms.\n\nSeconds per stage:\n\n" + stages_markdown(rows)
+        + "\n`dbt run` s and `dbt build` s: wall time of each (every model, diagnostics "
+        "included; `build` adds the data tests), dbt's start-up included, after a `dbt parse` "
+        "that warms the partial-parse cache, as a daily run finds it. SQL s: the SQL models "
+        "(run_results.json of `dbt run`), diagnostics included, without the fits (fits s). "
+        "dbt fixed s: the run's wall time less its nodes' times. Peak MB: resident set size "
+        "of the process tree, polled every 50 ms.\n\nSeconds per stage (`dbt run`):\n\n"
+        + stages_markdown(rows)
     )
+    if passes:
+        text += "\n" + passes_markdown(passes)
+    if bi:
+        text += "\n" + bi_markdown(bi, passes["rows"] if passes else rows[-1]["rows"])
     if uniform:
         text += "\n" + uniform_markdown(uniform)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scale.md").write_text("# Scale benchmark\n\n" + text)
+    (RESULTS / "scale_targets.md").write_text(targets_markdown(rows, passes, bi))
     (RESULTS / "scale.json").write_text(
-        json.dumps({"rows": rows, "uniform": uniform}, indent=1, default=str)
+        json.dumps(
+            {"rows": rows, "uniform": uniform, "passes": passes, "bi": bi}, indent=1, default=str
+        )
     )
     if not args.no_readme:
         write_block("scale-benchmark", text)
+        write_block("scale-targets", targets_markdown(rows, passes, bi))
     return text
 
 
@@ -479,6 +643,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip the pandas peer")
     parser.add_argument("--no-readme", action="store_true", help="do not update README.md")
     parser.add_argument("--keep-db", action="store_true", help="keep each size's DuckDB file")
+    parser.add_argument(
+        "--passes-rows",
+        type=parse_size,
+        default=parse_size("10M"),
+        help="count passes and time the BI queries at the first size of at least this many rows",
+    )
     parser.add_argument("--peer-worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     globals()["MEMORY_LIMIT"] = args.memory_limit
@@ -489,6 +659,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(parse_size(s) for s in args.sizes.split(","))
     rows: list[dict] = []
     uniform: dict | None = None
+    passes: dict | None = None
+    bi: dict | None = None
     peer_bytes_per_row: float | None = None
     for n in sizes:
         paths = ensure_data(args.data_dir, n)
@@ -503,7 +675,28 @@ def main(argv: list[str] | None = None) -> int:
             project, work, args.threads, "{{ negsample.uniform('__key__', 42, 'sample') }}"
         )
         coefficients = pilot_coefficients(work / "scale.duckdb")
-        if not args.keep_db:
+        if passes is None and n >= args.passes_rows:
+            passes, bi = {"rows": n}, {}
+            for name, persist in (("persisted", True), ("view", False)):
+                # persist_scores on (the default): the timed run's database;
+                # off: the logged build below leaves it so.
+                if persist:
+                    log(f"N={human(n)}: BI queries, scores persisted")
+                    bi[name] = bi_queries(work / "scale.duckdb", paths)
+                (work / "scale.duckdb").unlink(missing_ok=True)
+                log(f"N={human(n)}: passes per dbt build, persist_scores {persist}")
+                passes[name] = count_passes(
+                    project,
+                    work,
+                    dbt_env(work, args.threads),
+                    n,
+                    {"negsample:persist_scores": persist},
+                )
+                log(f"N={human(n)}: {passes[name]['total']} passes")
+                if not persist:
+                    log(f"N={human(n)}: BI queries, scores as a view")
+                    bi[name] = bi_queries(work / "scale.duckdb", paths)
+        if not args.keep_db and (work / "scale.duckdb").exists():
             (work / "scale.duckdb").unlink()
         log(f"N={human(n)}: floor query")
         floor = run_floor(paths, coefficients, uniform_sql)
@@ -533,7 +726,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
         rows.append(row)
         # Written after every size so a long run leaves its numbers as it goes.
-        text = write_report(rows, uniform, args)
+        text = write_report(rows, uniform, args, passes, bi)
     print(text)
     return 0
 

@@ -16,7 +16,9 @@
 -#}
 {% macro _pilot_score_ctes(cfg, rows, coefficients, exprs) -%}
   {%- set design = negsample._design_terms(cfg, coefficients, 'pilot', exprs) -%}
-  {%- set is_a_optimal = cfg.score == 'a_optimal' -%}
+  {#- score 'auto': the mode <design>_score_choice chose. -#}
+  {%- set score = negsample._score_mode(cfg) -%}
+  {%- set is_a_optimal = score == 'a_optimal' -%}
 pilot_coefficient_row as (
     {{ negsample._pivot_coefficients(coefficients, design.terms, 'pilot') }}
 ),
@@ -31,7 +33,7 @@ pilot_linear as (
         {{ negsample._linear_predictor(design.terms, 'pilot_coefficient_row') }} as pilot_logit,
         {%- if is_a_optimal %}
         {{ negsample._quadratic_form(design) }} as negsample_quadratic_form,
-        {%- elif cfg.score == 'l_optimal' %}
+        {%- elif score == 'l_optimal' %}
         {{ negsample._design_norm(design.terms) }} as negsample_design_norm,
         {%- endif %}
         {{ negsample._unseen_level_count(design.levels, exprs) }} as n_unseen_levels
@@ -50,11 +52,11 @@ pilot_scored as (
     select
         pilot_linear.*,
         {{ pilot_prob }} as pilot_prob,
-        {%- if cfg.score == 'uniform' %}
+        {%- if score == 'uniform' %}
         cast(1 as {{ negsample._double() }}) as sampling_score
-        {%- elif cfg.score == 'p' %}
+        {%- elif score == 'p' %}
         {{ pilot_prob }} as sampling_score
-        {%- elif cfg.score == 'l_optimal' %}
+        {%- elif score == 'l_optimal' %}
         {{ pilot_prob }} * pilot_linear.negsample_design_norm as sampling_score
         {%- else %}
         {{ pilot_prob }} * sqrt(pilot_linear.negsample_quadratic_form) as sampling_score
@@ -69,21 +71,35 @@ pilot_scored as (
   sampling_scale), whether the cap or the floor bound it, and the seeded
   uniform u of the 'sample' stream. The keep flag is u < pi for a negative,
   true for a positive (_is_sampled). Write a comma before.
+
+  With the setting reuse_pilot the sample is the union of this draw and
+  the pilot's (a negative with u_pilot < rho0, drawn on its own stream, so
+  independently): a negative is in it with probability
+  pi* = 1 - (1 - rho0)(1 - pi), and sampling_prob is pi*, so that the
+  offset -ln(pi*), the IPW weights, the design's sums and the diagnostics
+  all describe the union. is_capped and is_floored still describe pi.
 -#}
 {% macro _draw_ctes(cfg, scale) -%}
 scale_row as (
     select
         sampling_scale,
-        floor_prob
+        floor_prob{% if cfg.reuse_pilot %},
+        pilot_rate{% endif %}
     from {{ scale }}
 ),
 
 drawn as (
+    {%- set pi = negsample.sampling_probability(
+        'pilot_scored.sampling_score', 'scale_row.sampling_scale', 'scale_row.floor_prob') %}
     select
         pilot_scored.*,
-        {{ negsample.sampling_probability(
-            'pilot_scored.sampling_score', 'scale_row.sampling_scale', 'scale_row.floor_prob'
-        ) }} as sampling_prob,
+        {%- if cfg.reuse_pilot %}
+        {{ pi }} as main_sampling_prob,
+        {{ negsample.union_inclusion_probability(pi, 'scale_row.pilot_rate') }} as sampling_prob,
+        {{ negsample.uniform('pilot_scored.negsample_key', cfg.seed, 'pilot') }} < scale_row.pilot_rate as is_pilot_drawn,
+        {%- else %}
+        {{ pi }} as sampling_prob,
+        {%- endif %}
         scale_row.sampling_scale * pilot_scored.sampling_score >= 1.0 as is_capped,
         scale_row.sampling_scale * pilot_scored.sampling_score < scale_row.floor_prob as is_floored,
         {{ negsample.uniform('pilot_scored.negsample_key', cfg.seed, 'sample') }} as sample_uniform
@@ -99,5 +115,9 @@ drawn as (
   column, as in <design>_input).
 -#}
 {% macro _is_sampled(cfg, alias='drawn', label=none) -%}
+  {%- if cfg.reuse_pilot -%}
+  ({{ label or (alias ~ '.' ~ adapter.quote(cfg.label_column)) }} = 1 or {{ alias }}.is_pilot_drawn or {{ alias }}.sample_uniform < {{ alias }}.main_sampling_prob)
+  {%- else -%}
   ({{ label or (alias ~ '.' ~ adapter.quote(cfg.label_column)) }} = 1 or {{ alias }}.sample_uniform < {{ alias }}.sampling_prob)
+  {%- endif -%}
 {%- endmacro %}

@@ -33,7 +33,9 @@
   least pi of a negative when the design was estimated. pi is
   non-decreasing in the score, so that is pi at the least score.
 -#}
-{% macro _sampling_prob_bounds(scale) -%}
-  select ln({{ negsample.sampling_probability('min_score', 'sampling_scale', 'floor_prob') }}) as ln_lowest
+{% macro _sampling_prob_bounds(scale, reuse_pilot=false) -%}
+  {%- set lowest = negsample.sampling_probability('min_score', 'sampling_scale', 'floor_prob') -%}
+  {#- With reuse_pilot a negative's probability is pi* = 1 - (1 - rho0)(1 - pi). -#}
+  select ln({{ negsample.union_inclusion_probability(lowest, 'pilot_rate') if reuse_pilot else lowest }}) as ln_lowest
   from {{ scale }}
 {%- endmacro %}

@@ -6,12 +6,13 @@
   and views already built stay as they were and BI tools keep serving the
   last good scores.
 
-  Three steps: the columns (do they exist, are numeric features numeric), from
-  the relation's metadata; one aggregate pass over the rows (labels, NULL
-  ids, the range of integer ids, NULLs, infinities, class counts, the
-  features' means, levels per categorical feature); then the count of
-  repeated ids (_duplicate_ids). Returns that pass's row (a dict), which the
-  source check writes down: class counts and means are not counted again.
+  Two steps: the columns (do they exist, are numeric features numeric), from
+  the relation's metadata; then one aggregate pass over the rows (labels,
+  NULL and repeated ids, the largest integer id, NULLs, infinities, class
+  counts, the features' means, levels per categorical feature): the first of
+  a build's passes over the source (docs/method.md). Returns that pass's row
+  (a dict), which the source check writes down: class counts and means are
+  not counted again.
 -#}
 {% macro _validate_source(relation, cfg) -%}
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
@@ -53,9 +54,8 @@
         sum(case when {{ label }} = 1 then 1 else 0 end) as n_positive,
         sum(case when {{ label }} = 0 then 1 else 0 end) as n_negative,
         sum(case when {{ id }} is null then 1 else 0 end) as null_ids,
-        count({{ id }}) as n_ids
+        count({{ id }}) - count(distinct {{ id }}) as duplicate_ids
         {%- if id_is_integer %},
-        min(cast({{ id }} as bigint)) as id_min,
         max(cast({{ id }} as bigint)) as id_max
         {%- endif %}
         {%- for name in cfg.numeric_features %}
@@ -76,11 +76,6 @@
   {%- if (row['n_rows'] | int) == 0 -%}
     {{ negsample._fail(source_name ~ " has no rows; nothing was rebuilt") }}
   {%- endif -%}
-  {#- The duplicate count is its own query: the first pass gives what makes it cheap. -#}
-  {%- set duplicate_ids = negsample._duplicate_ids(
-    relation, cfg.id_column, id_is_integer, row['n_ids'] | int,
-    row['id_min'] if id_is_integer else none, row['id_max'] if id_is_integer else none
-  ) -%}
   {%- set problems = [] -%}
   {%- set label_name = "label column '" ~ cfg.label_column ~ "' (" ~ setting(cfg.design, 'label_column') ~ ")" -%}
   {%- set id_name = "id column '" ~ cfg.id_column ~ "' (" ~ setting(cfg.design, 'id_column') ~ ")" -%}
@@ -93,8 +88,8 @@
   {%- if row['null_ids'] > 0 -%}
     {%- do problems.append(id_name ~ " is NULL in " ~ row['null_ids'] ~ " rows") -%}
   {%- endif -%}
-  {%- if duplicate_ids > 0 -%}
-    {%- do problems.append(id_name ~ " repeats: " ~ duplicate_ids ~ " rows share an id with another row") -%}
+  {%- if row['duplicate_ids'] > 0 -%}
+    {%- do problems.append(id_name ~ " repeats: " ~ row['duplicate_ids'] ~ " rows share an id with another row") -%}
   {%- endif -%}
   {%- if row['n_positive'] == 0 -%}
     {%- do problems.append(label_name ~ " has no positives (label 1) among " ~ row['n_rows'] ~ " rows") -%}

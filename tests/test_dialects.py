@@ -27,10 +27,36 @@ pytestmark = [pytest.mark.dialects, pytest.mark.dbt]
 TARGET_DIALECTS = ("spark", "snowflake", "bigquery")
 
 # Variable sets whose compiled models together hold every branch of the SQL:
-# the default (score p, budget paper) and the A-optimal score with the exact budget.
-COMPILE_VARIANTS = {
-    "default": {},
-    "a_optimal_exact": {"negsample:score": "a_optimal", "negsample:budget": "exact"},
+# each score mode and each budget (modes and budgets are separate branches,
+# so four variants cover the SQL of all eight pairs), p~ from a column (no
+# pilot fit), the pilot sample reused in the final one or not, and a frozen
+# design, both when a build estimates it (--full-refresh) and when its
+# stores serve. The package's default is a_optimal with the paper budget.
+COMPILE_VARIANTS: dict[str, tuple[dict, list[str]]] = {
+    "uniform_exact_score_column": (
+        {
+            "negsample:score": "uniform",
+            "negsample:budget": "exact",
+            "negsample:pilot_score_column": "logged_score",
+            "negsample:reuse_pilot": False,
+        },
+        [],
+    ),
+    "p_paper": (
+        {"negsample:score": "p", "negsample:budget": "paper", "negsample:reuse_pilot": False},
+        [],
+    ),
+    "l_optimal_exact_frozen_estimate": (
+        {
+            "negsample:score": "l_optimal",
+            "negsample:budget": "exact",
+            "negsample:freeze_design": True,
+        },
+        ["--full-refresh"],
+    ),
+    "default": ({}, []),
+    # Against the demo's stores, built with the same (default) settings.
+    "frozen_reuse": ({"negsample:freeze_design": True}, []),
 }
 
 
@@ -86,20 +112,58 @@ def test_check_accepts_portable_sql():
 @pytest.fixture(scope="module")
 def compiled_sql(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Every compiled model and data test of every variant: {variant/file: sql}."""
+    database = tmp_path_factory.mktemp("dialects") / "dialects.duckdb"
+    shutil.copy(demo_db, database)
+    # The logged score of the score-column variant (the source check reads its type).
+    with duckdb.connect(str(database)) as con:
+        con.execute("alter table demo_events add column logged_score double")
+        con.execute("update demo_events set logged_score = 0.002 + 0.001 * sessions_30d")
+    compiled = database.parent / f"{database.stem}_dbt" / "target" / "compiled" / "negsample"
     out: dict[str, str] = {}
-    for name, variables in COMPILE_VARIANTS.items():
-        database = tmp_path_factory.mktemp(f"dialects_{name}") / "dialects.duckdb"
-        shutil.copy(demo_db, database)
-        run_dbt(["compile"], database, variables=variables)
-        compiled = database.parent / f"{database.stem}_dbt" / "target" / "compiled" / "negsample"
+    for name, (variables, flags) in COMPILE_VARIANTS.items():
+        # Compiling reads the database and writes nothing to it; each variant
+        # starts from an empty compiled folder, so no file is another's.
+        shutil.rmtree(compiled, ignore_errors=True)
+        run_dbt(["compile", *flags], database, variables=variables)
         for path in sorted(compiled.rglob("*.sql")):
             out[f"{name}/{path.relative_to(compiled)}"] = path.read_text()
     return out
 
 
+def test_the_variants_compile_their_branches(compiled_sql):
+    """Each variant's SQL holds what it is there for (guards the list above)."""
+
+    def model(variant: str, name: str) -> str:
+        return compiled_sql[f"{variant}/models/{name}.sql"]
+
+    uniform, p, l_optimal = (
+        "uniform_exact_score_column",
+        "p_paper",
+        "l_optimal_exact_frozen_estimate",
+    )
+    assert "cast(1 as double) as sampling_score" in model(uniform, "negsample_sampling_probs")
+    assert "negsample_pilot_score" in model(uniform, "negsample_sampling_probs")
+    assert "where 1 = 0" in model(uniform, "negsample_pilot_sample")
+    # Score p: t = p~, none of the other modes' terms.
+    for other in ("cast(1 as double) as sampling_score", "_design_norm", "_quadratic_form"):
+        assert other not in model(p, "negsample_sampling_probs"), other
+    assert "negsample_design_norm" in model(l_optimal, "negsample_sampling_probs")
+    assert "negsample_quadratic_form" in model("default", "negsample_sampling_probs")
+    for variant in (uniform, l_optimal):
+        assert "budget_at_kink" in model(variant, "negsample_sampling_scale"), variant
+    for variant in (p, "default"):
+        assert "budget_at_kink" not in model(variant, "negsample_sampling_scale"), variant
+    assert "estimated_expected_negatives" in model(l_optimal, "negsample_sampling_scale")
+    # The pilot sample reused (the default) or not.
+    assert "is_pilot_drawn" in model("default", "negsample_sampling_probs")
+    assert "is_pilot_drawn" not in model(p, "negsample_sampling_probs")
+    reuse = model("frozen_reuse", "negsample_sampling_scale")
+    assert "where 1 = 0" in reuse and "budget_at_kink" not in reuse
+
+
 def test_every_compiled_model_is_portable(compiled_sql):
     models = [key for key in compiled_sql if "/models/negsample_" in key]
-    assert len(models) >= 2 * 12, sorted(compiled_sql)
+    assert len(models) >= len(COMPILE_VARIANTS) * 12, sorted(compiled_sql)
     failures = {key: sql_problems(sql) for key, sql in compiled_sql.items()}
     failures = {key: problems for key, problems in failures.items() if problems}
     assert not failures, "\n".join(f"{k}: {p}" for k, ps in failures.items() for p in ps)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from negsample.settings import DEFAULTS
@@ -32,18 +33,29 @@ def templates() -> dict[str, str]:
     return efficiency.compile_templates()
 
 
+REPLICATES = 30
+
+
 def mse_ratio(runs, method: str, trace: float) -> tuple[float, float]:
-    part = runs[(runs["method"] == method) & ~runs["failed"].astype(bool)]
+    """MSE ratio to the full-data fit and its Monte Carlo SE, over the fits that succeeded."""
+    every = runs[runs["method"] == method]
+    assert len(every) == REPLICATES, (method, len(every))
+    part = every[~every["failed"].astype(bool)]
+    # Bench.run stops beyond this many failed fits; none is expected here.
+    assert len(every) - len(part) <= np.ceil(efficiency.MAX_DROPPED_FRACTION * REPLICATES)
     excess = part["excess_sq"].to_numpy()
     return 1 + excess.mean() / trace, excess.std(ddof=1) / np.sqrt(excess.size) / trace
 
 
 @pytest.mark.parametrize(("design", "margin"), [("normal", 1.3), ("t3", 3.0)])
-def test_default_beats_uniform_and_correction_beats_weighting(templates, design, margin):
-    bench = efficiency.Bench(design, rows=200_000, replicates=30, sql=templates)
+def test_default_beats_uniform_and_correction_beats_weighting(templates, design, margin, capsys):
+    bench = efficiency.Bench(design, rows=200_000, replicates=REPLICATES, sql=templates)
     bench.prepare_pilot(1.0)
     uniform = bench.run(efficiency.Setting("uniform", 1.0, "paper"), RATE)
     default = bench.run(default_setting(), RATE)
+    dropped = sum(efficiency.check_dropped(runs, design) for runs in (uniform, default))
+    with capsys.disabled():
+        print(f"\n[stats] {design}: {dropped} of {4 * REPLICATES} fits failed and were left out")
     trace = bench.trace_full
     uniform_lcl, uniform_lcl_se = mse_ratio(uniform, "lcl", trace)
     uniform_ipw, _ = mse_ratio(uniform, "ipw", trace)
@@ -61,3 +73,18 @@ def test_default_beats_uniform_and_correction_beats_weighting(templates, design,
     # Calibration in the large after the one-pass intercept update.
     calibrated = default[default["method"] == "lcl"]["calibration_updated"].mean()
     assert abs(calibrated - 1) < 0.02, calibrated
+
+
+def test_too_many_failed_fits_stop_the_bench():
+    def runs(failed: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "method": ["lcl"] * REPLICATES,
+                "failed": [True] * failed + [False] * (REPLICATES - failed),
+            }
+        )
+
+    allowed = int(np.ceil(efficiency.MAX_DROPPED_FRACTION * REPLICATES))
+    assert efficiency.check_dropped(runs(allowed), "cell") == allowed
+    with pytest.raises(RuntimeError, match=f"{allowed + 1} of {REPLICATES} lcl fits failed"):
+        efficiency.check_dropped(runs(allowed + 1), "cell")

@@ -52,7 +52,9 @@ where id <= {{ var('living:max_id', 4000) }}
 {%- endif %}
 """
 
-FROZEN = {"negsample:freeze_design": True}
+# The draw checked here is the paper's (the union with the pilot's draw has
+# its own tests in tests/test_score_choice.py, a frozen design's included).
+FROZEN = {"negsample:freeze_design": True, "negsample:reuse_pilot": False}
 STORES = ("negsample_pilot_coefficients", "negsample_sampling_scale")
 ORDER = {
     "negsample_pilot_coefficients": "model, term, level, col_term, col_level",

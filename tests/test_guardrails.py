@@ -47,7 +47,7 @@ BAD_DATA = {
         "is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
         "id column 'id' (var 'negsample:id_column') repeats: 2 rows share an id",
     ),
-    # Ids too sparse for DuckDB's bitmap count: the check falls back to count(distinct).
+    # Ids far apart: the count of distinct ids does not depend on their range.
     "duplicate_sparse_id": (
         "select (case when id in (5, 7) then 6 else id end) * 1000000007 as id, label, "
         "tenure_months, balance, is_mobile, sessions_30d, channel from {{ ref('base_events') }}",

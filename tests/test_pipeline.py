@@ -139,8 +139,11 @@ def test_kept_negatives_match_the_expected_size(demo_db):
     assert abs(d["kept_negatives"] - d["expected_negatives"]) <= 4 * np.sqrt(
         d["kept_negatives_variance"]
     )
-    # Paper budget: before capping and flooring the expectation is rho * N0.
-    assert d["expected_negatives"] == pytest.approx(0.05 * d["n_negative"], rel=0.05)
+    # Paper budget: before capping and flooring the main draw's expectation is
+    # rho * N0; the union with the pilot's draw (reuse_pilot) adds rho0 (1 - rho).
+    rho0 = d["pilot_sampling_rate"]
+    rate = 1 - (1 - 0.05) * (1 - rho0) if d["is_pilot_reused"] else 0.05
+    assert d["expected_negatives"] == pytest.approx(rate * d["n_negative"], rel=0.05)
 
 
 def test_diagnostics_show_corrected_on_and_uncorrected_off_the_diagonal(demo_db):

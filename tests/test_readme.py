@@ -36,7 +36,12 @@ from readme_blocks import read_block  # noqa: E402
 
 @pytest.mark.parametrize(
     ("block", "results"),
-    [("scale-benchmark", "scale.md"), ("fit-engines", "fit_engines.md")],
+    [
+        ("scale-benchmark", "scale.md"),
+        ("scale-targets", "scale_targets.md"),
+        ("fit-engines", "fit_engines.md"),
+        ("efficiency-beyond", "efficiency_beyond.md"),
+    ],
 )
 def test_benchmark_blocks_are_what_their_scripts_wrote(block, results):
     text = (PROJECT_DIR / "bench" / "results" / results).read_text()

@@ -198,8 +198,8 @@ def find_chromium() -> str | None:
     return None
 
 
-@pytest.mark.browser
-def test_report_renders_in_headless_chromium(rendered, tmp_path):
+def chromium_or_skip() -> str:
+    """Chromium's path; without it a skip, or a failure where NEGSAMPLE_REQUIRE_BROWSER is set."""
     browser = find_chromium()
     if browser is None:
         reason = (
@@ -210,6 +210,32 @@ def test_report_renders_in_headless_chromium(rendered, tmp_path):
         if os.environ.get("NEGSAMPLE_REQUIRE_BROWSER"):
             pytest.fail(reason)
         pytest.skip(reason)
+    return browser
+
+
+def test_a_missing_chromium_fails_where_the_browser_is_required(monkeypatch, tmp_path):
+    monkeypatch.delenv("NEGSAMPLE_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no browser on it
+    monkeypatch.delenv("NEGSAMPLE_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        chromium_or_skip()
+    monkeypatch.setenv("NEGSAMPLE_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="Chromium is not installed"):
+        chromium_or_skip()
+
+
+def test_ci_installs_chromium_and_requires_the_browser_test():
+    """.ci/run installs Chromium (a failed install stops it) and runs the suite requiring it."""
+    script = (PROJECT_DIR / ".ci" / "run").read_text()
+    assert "set -euo pipefail" in script
+    assert "missing+=(chromium)" in script
+    assert "command -v chromium" in script.split("missing+=(chromium)")[1]  # checked again
+    assert "NEGSAMPLE_REQUIRE_BROWSER=1 .venv/bin/python -m pytest" in script
+
+
+@pytest.mark.browser
+def test_report_renders_in_headless_chromium(rendered, tmp_path):
+    browser = chromium_or_skip()
     shot = tmp_path / "report.png"
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.run(

@@ -8,6 +8,11 @@ no coefficient vars; the demo rows come from the DuckDB demo run, exported
 as parquet. One ``dbt build`` (one Spark session) builds every model and
 runs the data tests; the tables' parquet files are then read back with
 DuckDB and compared with the DuckDB run (Python fits) row by row.
+
+Three named designs ride on the same build, so that between them and the
+default design (a_optimal, paper budget) every score mode, both budgets,
+p~ from a column and a frozen design run on Spark; each is compared with
+the NumPy reference of the draw and with statsmodels' fit of its sample.
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from negsample import reference
+from negsample import cli, demo, reference
+from negsample.settings import DEFAULTS
+from tests import by_hand
 from tests.conftest import PROJECT_DIR, query, run_dbt
 
 pytestmark = [pytest.mark.spark, pytest.mark.dbt]
@@ -34,12 +42,33 @@ SPARK_PROJECT = Path(__file__).resolve().parent / "spark"
 EDGE_KEYS = [0, 1, -1, 2**31 - 2, 2**31 - 1, 2**31, -(2**31), 2**62, -(2**62)]
 EDGE_KEYS += [2**63 - 2**32, -(2**63) + 2**32]
 
+SOURCE = "demo_events_from_duckdb"
+# A logged score for the designs that take p~ from a column (exported with the rows).
+LOGGED_SCORE = "0.002 + 0.001 * sessions_30d"
+# Named designs beside the default one (a_optimal, paper, pilot fitted): the
+# other score modes, the exact budget, p~ from a column (no pilot fit, so no
+# pilot sample to reuse) and a frozen design's stores as Spark incremental
+# tables. Rate, floor, seed and pilot ratio are the package defaults.
+# The exact budget goes with p~ from a column: Spark inlines the CTE of the
+# scores at each of the solve's references, which re-scores every row with
+# the pilot each time (minutes for a fitted pilot's l_optimal score).
+NO_PILOT = {"pilot_score_column": "logged_score", "reuse_pilot": False}
+DESIGNS = {
+    "lopt": {"score": "l_optimal", "budget": "paper", "freeze_design": True},
+    "pcol": {"score": "p", "budget": "exact", **NO_PILOT},
+    "unif": {"score": "uniform", "budget": "paper", **NO_PILOT},
+}
+RATE, FLOOR, SEED = (DEFAULTS[k] for k in ("sampling_rate", "floor", "seed"))
+
 
 def export_from_duckdb(database: Path, exports: Path) -> None:
     """The Spark run's inputs, as the DuckDB run read or fitted them (parquet keeps the bits)."""
     exports.mkdir()
     with duckdb.connect(str(database), read_only=True) as con:
-        con.sql(f"copy (select * from demo_events) to '{exports / 'demo_events.parquet'}'")
+        con.sql(
+            f"copy (select *, {LOGGED_SCORE} as logged_score from demo_events) "
+            f"to '{exports / 'demo_events.parquet'}'"
+        )
     keys = np.array(EDGE_KEYS + list(range(2, 2001)), dtype=np.int64)
     uniform_keys = pd.DataFrame(
         {
@@ -70,6 +99,12 @@ def spark_warehouse(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         SPARK_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages")
     )
     (project / "packages.yml").write_text(f"packages:\n  - local: {PROJECT_DIR}\n")
+    settings = yaml.safe_load((project / "dbt_project.yml").read_text())
+    settings["vars"]["negsample:designs"] = {
+        name: {"source": SOURCE, **values} for name, values in DESIGNS.items()
+    }
+    (project / "dbt_project.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    assert cli.main(["add-design", "--all", "--project-dir", str(project)]) == 0
     export_from_duckdb(demo_db, root / "exports")
     (root / "spark" / "tmp").mkdir(parents=True)
     env = {
@@ -79,7 +114,10 @@ def spark_warehouse(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     with mock.patch.dict(os.environ, env):
         run_dbt(["deps"], root / "spark.duckdb", project_dir=project)
         run_dbt(["build"], root / "spark.duckdb", project_dir=project, threads=1)
-    return root / "spark" / "warehouse" / "negsample.db"
+    warehouse = root / "spark" / "warehouse" / "negsample.db"
+    # The rows every design sampled, as Spark read them.
+    shutil.copy(root / "exports" / "demo_events.parquet", warehouse / "source_rows.parquet")
+    return warehouse
 
 
 def spark_table(warehouse: Path, name: str, order_by: str) -> pd.DataFrame:
@@ -187,3 +225,108 @@ def test_spark_solves_the_exact_budget(spark_warehouse, demo_db):
     pi = np.minimum(1.0, np.maximum(0.6 * 0.3, spark["sampling_scale"] * negatives))
     assert pi.sum() == pytest.approx(0.3 * negatives.size, rel=1e-9)
     assert (pi == 1.0).sum() > 100 and (pi == 0.6 * 0.3).sum() > 1000
+
+
+def source_rows(warehouse: Path) -> pd.DataFrame:
+    with duckdb.connect() as con:
+        return con.sql(
+            f"select * from read_parquet('{warehouse / 'source_rows.parquet'}') order by id"
+        ).df()
+
+
+def reference_draw(warehouse: Path, design: str) -> tuple[pd.DataFrame, float]:
+    """DESIGN steps 3-6 in NumPy from the design's stored pilot (or logged score) and rows."""
+    settings = DESIGNS[design]
+    rows = source_rows(warehouse)
+    if "pilot_score_column" in settings:
+        prob = rows["logged_score"].to_numpy()
+        x = None
+    else:
+        pilot = spark_table(warehouse, f"{design}_pilot_coefficients", "model, term, level")
+        terms = by_hand.free_terms(pilot, "pilot", demo.NUMERIC_FEATURES)
+        coefficients = by_hand.coefficients_of(pilot, "pilot")
+        x = by_hand.design_matrix(rows, terms)
+        prob = by_hand.sigmoid(x @ np.array([coefficients[t] for t in terms]))
+    t = reference.scores(prob, x, settings["score"])
+    label = rows["label"].to_numpy()
+    pi, scale = reference.sampling_probability(t, label == 0, RATE, FLOOR, settings["budget"])
+    keys = rows["id"].to_numpy()  # integer ids key the uniform as they are
+    kept = reference.keep(label, reference.uniform(keys, SEED, "sample"), pi)
+    main = pi
+    if settings.get("reuse_pilot", DEFAULTS["reuse_pilot"]):
+        # The union with the pilot's draw: 1 - (1 - rho0)(1 - pi).
+        n1, n0 = int(label.sum()), int((label == 0).sum())
+        rho0 = reference.pilot_sampling_rate(n1, n0, DEFAULTS["pilot_ratio"])
+        kept = kept | (reference.uniform(keys, SEED, "pilot") < rho0)
+        pi = 1.0 - (1.0 - rho0) * (1.0 - main)
+    draw = pd.DataFrame(
+        {"id": rows["id"], "label": label, "main": main, "sampling_prob": pi, "kept": kept}
+    )
+    return draw, scale
+
+
+@pytest.mark.parametrize("design", list(DESIGNS))
+def test_spark_design_draws_the_reference_sample(spark_warehouse, design, capsys):
+    draw, scale = reference_draw(spark_warehouse, design)
+    stored = spark_table(spark_warehouse, f"{design}_sampling_scale", "sampling_scale")
+    assert len(stored) == 1
+    assert stored["sampling_scale"].iloc[0] == pytest.approx(scale, rel=1e-9)
+    kept = draw[draw["kept"]]
+    sample = spark_table(spark_warehouse, f"{design}_sample", "id")
+    np.testing.assert_array_equal(sample["id"], kept["id"])
+    np.testing.assert_allclose(sample["sampling_prob"], kept["sampling_prob"], rtol=1e-9)
+    np.testing.assert_allclose(sample["log_odds_offset"], -np.log(kept["sampling_prob"]), rtol=1e-9)
+    negatives = draw[draw["label"] == 0]
+    design_row = spark_table(spark_warehouse, f"{design}_design", "n_rows").iloc[0]
+    assert design_row["score"] == DESIGNS[design]["score"]
+    assert design_row["budget"] == DESIGNS[design]["budget"]
+    assert int(design_row["kept_negatives"]) == int(negatives["kept"].sum())
+    assert design_row["expected_negatives"] == pytest.approx(
+        negatives["sampling_prob"].sum(), rel=1e-9
+    )
+    if DESIGNS[design]["budget"] == "exact":
+        # The budget is the main draw's (a reused pilot adds its rows on top).
+        assert negatives["main"].sum() == pytest.approx(RATE * len(negatives), rel=1e-9)
+    if DESIGNS[design].get("freeze_design"):
+        # The first build of a frozen design estimates it and stores what it expects.
+        assert not bool(design_row["is_frozen_design"])
+        assert stored["estimated_expected_negatives"].iloc[0] == pytest.approx(
+            negatives["sampling_prob"].sum(), rel=1e-9
+        )
+    report(f"{design}_sample: {len(sample)} kept rows equal to the NumPy reference", capsys)
+
+
+@pytest.mark.parametrize("design", list(DESIGNS))
+def test_spark_design_fits_are_statsmodels_fits_of_its_sample(spark_warehouse, design):
+    import statsmodels.api as sm
+
+    table = spark_table(spark_warehouse, f"{design}_coefficients", "model, term, level")
+    terms = by_hand.free_terms(table, "final", demo.NUMERIC_FEATURES)
+    assert len(terms) == len(demo.TRUE_COEFFICIENTS)
+    sample = spark_table(spark_warehouse, f"{design}_sample", "id")
+    fit = sm.GLM(
+        sample["label"].to_numpy(dtype=float),
+        by_hand.design_matrix(sample, terms),
+        family=sm.families.Binomial(),
+        offset=sample["log_odds_offset"].to_numpy(),
+    ).fit(tol=1e-12, maxiter=100)
+    final = by_hand.coefficients_of(table, "final")
+    errors = {
+        (row.term, None if pd.isna(row.level) else row.level): row.std_error
+        for row in table[table["model"] == "final"].itertuples()
+    }
+    for i, term in enumerate(terms):
+        assert abs(final[term] - fit.params[i]) <= 1e-6 * fit.bse[i], term
+        assert errors[term] == pytest.approx(fit.bse[i], rel=1e-6), term
+
+
+def test_spark_pilot_of_a_named_design_is_duckdbs_pilot(spark_warehouse, demo_db):
+    """Same rows, ratio and seed: the same pilot sample, so the same pilot fit."""
+    spark = spark_table(spark_warehouse, "lopt_pilot_coefficients", "model, term, level")
+    local = query(demo_db, "select * from negsample_pilot_coefficients")
+    spark_fit = by_hand.coefficients_of(spark, "pilot")
+    local_fit = by_hand.coefficients_of(local, "pilot")
+    assert spark_fit.keys() == local_fit.keys()
+    assert len(spark_fit) == len(demo.TRUE_COEFFICIENTS) + 1
+    for term, value in local_fit.items():
+        assert spark_fit[term] == pytest.approx(value, rel=1e-6, abs=1e-12), term

@@ -16,7 +16,7 @@
   {%- set parts = [] -%}
   {%- for name in ['source', 'id_column', 'label_column', 'numeric_features', 'categorical_features',
                    'sampling_rate', 'pilot_ratio', 'score', 'floor', 'budget', 'seed',
-                   'pilot_score_column', 'null_features'] -%}
+                   'pilot_score_column', 'null_features', 'reuse_pilot'] -%}
     {%- set value = cfg[name].text if name == 'source' else cfg[name] -%}
     {%- do parts.append(name ~ '=' ~ (value | join(',') if value is iterable and value is not string else value)) -%}
   {%- endfor -%}

@@ -31,6 +31,8 @@
     'fit_engine': 'auto',
     'freeze_design': false,
     'recalibrate_intercept': true,
+    'persist_scores': true,
+    'reuse_pilot': true,
     'max_levels': 100,
     'null_features': 'error',
     'pilot_coefficients': none,
@@ -197,12 +199,14 @@
     'sampling_rate': negsample._as_number(design, 'sampling_rate', raw.sampling_rate),
     'pilot_ratio': negsample._as_number(design, 'pilot_ratio', raw.pilot_ratio),
     'floor': negsample._as_number(design, 'floor', raw.floor),
-    'score': negsample._as_choice(design, 'score', raw.score, ['uniform', 'p', 'l_optimal', 'a_optimal']),
+    'score': negsample._as_choice(design, 'score', raw.score, ['uniform', 'p', 'l_optimal', 'a_optimal', 'auto']),
     'budget': negsample._as_choice(design, 'budget', raw.budget, ['paper', 'exact']),
     'null_features': negsample._as_choice(design, 'null_features', raw.null_features, ['error', 'impute_mean']),
     'fit_engine': negsample._fit_engine(design, negsample._as_choice(design, 'fit_engine', raw.fit_engine, ['auto', 'python', 'sql'])),
     'freeze_design': negsample._as_boolean(design, 'freeze_design', raw.freeze_design),
     'recalibrate_intercept': negsample._as_boolean(design, 'recalibrate_intercept', raw.recalibrate_intercept),
+    'persist_scores': negsample._as_boolean(design, 'persist_scores', raw.persist_scores),
+    'reuse_pilot': negsample._as_boolean(design, 'reuse_pilot', raw.reuse_pilot),
     'pilot_score_column': raw.pilot_score_column,
     'pilot_coefficients': negsample._as_relation_name(design, 'pilot_coefficients', raw.pilot_coefficients),
     'pilot_information': negsample._as_relation_name(design, 'pilot_information', raw.pilot_information),
@@ -272,8 +276,11 @@
   {%- else -%}
     {%- do cfg.update({'pilot_source': 'python'}) -%}
   {%- endif -%}
-  {%- if cfg.score == 'a_optimal' and cfg.pilot_source == 'relation' and not cfg.pilot_information -%}
-    {{ negsample._fail("score 'a_optimal' needs the inverse pilot information matrix. With " ~ label(design, 'pilot_coefficients') ~ " set, the pilot is not fitted here: set " ~ label(design, 'pilot_information') ~ " to a model or seed with columns row_term, row_level, col_term, col_level, value") }}
+  {#- reuse_pilot reuses the pilot sample this design draws; with the pilot's
+      coefficients or p~ given, none is drawn, and there is nothing to reuse. -#}
+  {%- do cfg.update({'reuse_pilot': cfg.reuse_pilot and cfg.pilot_source == 'python'}) -%}
+  {%- if cfg.score in ['a_optimal', 'auto'] and cfg.pilot_source == 'relation' and not cfg.pilot_information -%}
+    {{ negsample._fail("score '" ~ cfg.score ~ "' needs the inverse pilot information matrix. With " ~ label(design, 'pilot_coefficients') ~ " set, the pilot is not fitted here: set " ~ label(design, 'pilot_information') ~ " to a model or seed with columns row_term, row_level, col_term, col_level, value") }}
   {%- endif -%}
   {{ return(cfg) }}
 {%- endmacro %}

@@ -13,7 +13,9 @@
   rows, one per level and per pair of levels of two features (GROUPING SETS).
 
   A fit is {'rows': relation, 'label': column, 'offset': column or none,
-  'weights': column or none, 'what': its name in messages}.
+  'weights': column or none, 'what': its name in messages}; an optional
+  'prob' column replaces the model's probability in the sums (the score
+  choice's information matrices, at the pilot's p~).
 -#}
 
 {#- The fits' limits, as in negsample.fit. -#}
@@ -180,6 +182,9 @@ with fit_rows as (
         {%- for name in categorical %}
         cast({{ adapter.quote(name) }} as {{ dbt.type_string() }}) as g_{{ loop.index0 }},
         {%- endfor %}
+        {%- if fit.get('prob') %}
+        {{ negsample._fit_double(fit.prob) }} as given_p,
+        {%- endif %}
         1.0 as z_0
     from {{ fit.rows }}
 ),
@@ -209,7 +214,7 @@ linear as (
 terms as (
     select
         linear.*,
-        {{ negsample.sigmoid('linear.eta') }} as p
+        {{ 'linear.given_p' if fit.get('prob') else negsample.sigmoid('linear.eta') }} as p
     from linear
 ),
 

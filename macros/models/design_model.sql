@@ -7,8 +7,9 @@
 
   Materializations live in dbt_project.yml (the package's models) or in the
   design's properties file (a named design's), not here, so that a project
-  can override them; the two stores of a frozen design are the exception,
-  since their materialization follows the setting freeze_design.
+  can override them; the stores of a frozen design are the exception,
+  since their materialization follows the setting freeze_design (and
+  <design>_scored_rows follows persist_scores).
 -#}
 {% macro design_model(design, kind) -%}
   {%- set builders = {
@@ -16,10 +17,12 @@
     'input': negsample._model_input,
     'pilot_sample': negsample._model_pilot_sample,
     'pilot_coefficients': negsample._model_pilot_coefficients,
+    'score_choice': negsample._model_score_choice,
     'sampling_scale': negsample._model_sampling_scale,
     'sampling_probs': negsample._model_sampling_probs,
     'sample': negsample._model_sample,
     'coefficients': negsample._model_coefficients,
+    'scored_rows': negsample._model_scored_rows,
     'diagnostics_cells': negsample._model_diagnostics_cells,
     'intercept_update': negsample._model_intercept_update,
     'design': negsample._model_design,

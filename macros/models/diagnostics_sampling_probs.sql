@@ -16,7 +16,7 @@
   {%- set label = adapter.quote(cfg.label_column) -%}
   {%- set n_bins = 30 -%}
 with bounds as (
-    {{ negsample._sampling_prob_bounds(negsample._design_ref(cfg, 'sampling_scale')) }}
+    {{ negsample._sampling_prob_bounds(negsample._design_ref(cfg, 'sampling_scale'), cfg.reuse_pilot) }}
 ),
 
 negatives as (

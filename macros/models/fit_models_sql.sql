@@ -38,7 +38,7 @@
 
 {#-
   <design>_pilot_model_sql: DESIGN steps 1-2 on the pilot sample, offset
-  -ln(rho0) on every row, and for a_optimal the inverse of the pilot
+  -ln(rho0) on every row, and for a_optimal (or auto) the inverse of the pilot
   information matrix M~ (negatives weighted 1/rho0, p without the offset),
   written as the upper triangle of entries indexed by term, expanded to
   the long rows in SQL so that the model's text grows as k^2 / 2 numbers,
@@ -56,7 +56,7 @@
     {%- set scaling = negsample._sql_fit_first_pass([fit], design) -%}
     {%- set fitted = negsample._sql_fit(fit, design, scaling, scaling.starts[0]) -%}
     {%- set coefficient_rows = negsample._fit_rows('pilot', design, fitted, extra_nulls=2) -%}
-    {%- if cfg.score != 'a_optimal' %}
+    {%- if cfg.score not in ['a_optimal', 'auto'] %}
 {{ negsample._literal_table(columns, coefficient_rows) }}
     {%- else -%}
       {%- set k = design.terms | length -%}
@@ -135,10 +135,7 @@ inner join terms as col_terms on both_triangles.col_index = col_terms.term_index
   {%- if not execute or cfg.final_coefficients -%}
 {{ negsample._literal_table(columns, []) }}
   {%- else -%}
-    {%- set reference = {} -%}
-    {%- for row in run_query("select term, level from " ~ pilot ~ " where model = 'pilot' and is_reference").rows -%}
-      {%- do reference.update({row[0]: row[1]}) -%}
-    {%- endfor -%}
+    {%- set reference = negsample._pilot_reference_levels(pilot) -%}
     {%- set what = cfg.design ~ "_final_model_sql" -%}
     {%- set design = negsample._sql_fit_design(sample, cfg.numeric_features, cfg.categorical_features, reference, what) -%}
     {%- set fits = [
@@ -150,4 +147,13 @@ inner join terms as col_terms on both_triangles.col_index = col_terms.term_index
     {%- set weighted = negsample._sql_fit(fits[1], design, scaling, scaling.starts[1]) -%}
 {{ negsample._literal_table(columns, negsample._fit_rows('final', design, corrected) + negsample._fit_rows('ipw', design, weighted)) }}
   {%- endif -%}
+{%- endmacro %}
+
+{#- {feature: its reference level} as the pilot's coefficients mark them, so later fits share them. -#}
+{% macro _pilot_reference_levels(pilot) -%}
+  {%- set reference = {} -%}
+  {%- for row in run_query("select term, level from " ~ pilot ~ " where model = 'pilot' and is_reference").rows -%}
+    {%- do reference.update({row[0]: row[1]}) -%}
+  {%- endfor -%}
+  {{ return(reference) }}
 {%- endmacro %}

@@ -35,12 +35,14 @@ scale as (
 ){%- if cfg.freeze_design %},
 
 estimated as (
+    {%- set pi = negsample.sampling_probability('scores.sampling_score', 'scale.sampling_scale', 'scale.floor_prob') %}
     select
-        sum(case when scores.label_value = 0 then {{ negsample.sampling_probability(
-            'scores.sampling_score', 'scale.sampling_scale', 'scale.floor_prob'
-        ) }} else 0.0 end) as expected_negatives
+        sum(case when scores.label_value = 0 then {{
+            negsample.union_inclusion_probability(pi, 'source_check.pilot_rate') if cfg.reuse_pilot else pi
+        }} else 0.0 end) as expected_negatives
     from scores
     cross join scale
+    cross join {{ negsample._design_ref(cfg, 'source_check') }} as source_check
 )
 {%- endif %}
 

@@ -102,7 +102,8 @@ def pilot_model(source_check: Any, pilot_sample: Any) -> pd.DataFrame:
         what=f"{design_name}_pilot_model (pilot logistic regression)",
     )
     parts = [_long(fit.coefficient_table("pilot"))]
-    if settings["score"] == "a_optimal":
+    # score 'auto' may choose a_optimal, and weighs it with M~^-1 too.
+    if settings["score"] in ("a_optimal", "auto"):
         inverse = pilot_information_inverse(sample, design, fit.estimate, label, "pilot_rate")
         parts.append(_information_long(information_table(inverse, design)))
     return pd.concat(parts, ignore_index=True)

@@ -159,3 +159,63 @@ def correct_log_odds(prob: np.ndarray, sampling_prob: np.ndarray) -> np.ndarray:
     """Population log odds from a sample-scale probability: logit(s) + ln(pi)."""
     prob = np.asarray(prob, dtype=float)
     return np.log(prob) - np.log1p(-prob) + np.log(sampling_prob)
+
+
+def union_inclusion_probability(sampling_prob: np.ndarray, pilot_rate: float) -> np.ndarray:
+    """pi* = 1 - (1 - rho0)(1 - pi): in the pilot's draw or the main one (independent)."""
+    return 1.0 - (1.0 - pilot_rate) * (1.0 - np.asarray(sampling_prob, dtype=float))
+
+
+def corrected_variance(
+    design: np.ndarray,
+    label: np.ndarray,
+    prob: np.ndarray,
+    sampling_prob: np.ndarray,
+    weight: np.ndarray,
+) -> np.ndarray:
+    """Lambda^-1: the log-odds corrected estimator's asymptotic variance.
+
+    Lambda = sum_i weight_i p_i (1 - p_i) s_i x_i x_i^T with s_i = 1 for a
+    positive (always kept) and pi / (p + (1 - p) pi) for a negative kept with
+    probability pi: the expected information of the offset likelihood on the
+    sample (Wang, Zhang & Wang 2021). ``weight`` is the number of population
+    rows each row stands for (1/rho0 for a pilot sample's negatives).
+    """
+    p = np.asarray(prob, dtype=float)
+    pi = np.asarray(sampling_prob, dtype=float)
+    share = np.where(np.asarray(label) == 1, 1.0, pi / (p + (1.0 - p) * pi))
+    h = np.asarray(weight, dtype=float) * p * (1.0 - p) * share
+    return np.linalg.inv((design * h[:, None]).T @ design)
+
+
+def score_variance_traces(
+    design: np.ndarray,
+    label: np.ndarray,
+    prob: np.ndarray,
+    pilot_rate: float,
+    information_inverse: np.ndarray,
+    rate: float,
+    floor: float,
+    budget: str = "paper",
+    reuse_pilot: bool = False,
+) -> dict[str, float]:
+    """Each score mode's estimated trace of the corrected slopes' variance, from a pilot sample.
+
+    ``design`` (intercept first), ``label`` and ``prob`` (the pilot's p~) are
+    the pilot sample's rows; its negatives are a uniform ``pilot_rate`` share
+    of the population's, so w and the exact budget's scale are solved over
+    them, and each stands for 1/pilot_rate rows. With ``reuse_pilot`` a
+    negative's probability is the union's pi*. What score 'auto' compares.
+    """
+    label = np.asarray(label)
+    negative = label == 0
+    weight = np.where(negative, 1.0 / pilot_rate, 1.0)
+    out = {}
+    for mode in SCORE_MODES:
+        t = scores(prob, design, mode, information_inverse)
+        pi, _ = sampling_probability(t, negative, rate, floor, budget)
+        if reuse_pilot:
+            pi = union_inclusion_probability(pi, pilot_rate)
+        variance = corrected_variance(design, label, prob, pi, weight)
+        out[mode] = float(np.trace(variance[1:, 1:]))
+    return out

@@ -27,11 +27,13 @@ SQL_KINDS = (
     "pilot_sample",
     "pilot_model_sql",
     "pilot_coefficients",
+    "score_choice",
     "sampling_scale",
     "sampling_probs",
     "sample",
     "final_model_sql",
     "coefficients",
+    "scored_rows",
     "diagnostics_cells",
     "intercept_update",
     "design",
@@ -55,7 +57,8 @@ MATERIALIZED = {
     "pilot_sample": "table",
     "pilot_model": "table",
     "pilot_model_sql": "table",
-    # pilot_coefficients and sampling_scale follow freeze_design (in the macro).
+    # pilot_coefficients, score_choice and sampling_scale follow freeze_design, scored_rows
+    # follows persist_scores (in the macros).
     "sampling_probs": "view",
     "sample": "table",
     "final_model": "table",
@@ -180,11 +183,18 @@ def properties_text(design: str, package: bool, configs: dict[str, dict] | None 
     return re.sub(r"\$\{(\w+)(?::(\w+))?\}", substitute, template)
 
 
+#: Models whose SQL sqlfluff's DuckDB grammar cannot parse (GROUP BY GROUPING
+#: SETS), linted under the PostgreSQL grammar, which has it, instead.
+SQLFLUFF_DIALECT = {"diagnostics_cells": "postgres"}
+
+
 def sql_text(design: str, kind: str) -> str:
+    lint = f"-- sqlfluff:dialect:{SQLFLUFF_DIALECT[kind]}\n" if kind in SQLFLUFF_DIALECT else ""
     return (
         f"{{# Model {kind} of design {design}, written by `negsample add-design`: "
         "the SQL is the package's. #}\n"
-        f"{{{{ negsample.design_model('{design}', '{kind}') }}}}\n"
+        + lint
+        + f"{{{{ negsample.design_model('{design}', '{kind}') }}}}\n"
     )
 
 

@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "fit_engine": "auto",
     "freeze_design": False,
     "recalibrate_intercept": True,
+    "persist_scores": True,
+    "reuse_pilot": True,
     "max_levels": 100,
     "null_features": "error",
     "pilot_coefficients": None,
