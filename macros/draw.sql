@@ -5,7 +5,7 @@
 -#}
 
 {#-
-  DESIGN step 3, as CTEs after `rows` (a CTE with the features under the SQL
+  docs/method.md step 3, as CTEs after `rows` (a CTE with the features under the SQL
   of `exprs`, see _input_exprs): pilot_coefficient_row pivoted from
   `coefficients` (a design's pilot_coefficients) and, for a_optimal, the
   lookups of ||M~^-1 x-dot|| (macros/a_optimal.sql); pilot_linear (rows.* with pilot_logit and
@@ -66,7 +66,7 @@ pilot_scored as (
 {%- endmacro %}
 
 {#-
-  DESIGN steps 5-6, as a CTE `drawn` after pilot_scored: pi(x) =
+  docs/method.md steps 5-6, as a CTE `drawn` after pilot_scored: pi(x) =
   min(1, max(floor * rho, c * t(x))) with the scale of `scale` (a design's
   sampling_scale), whether the cap or the floor bound it, and the seeded
   uniform u of the 'sample' stream. The keep flag is u < pi for a negative,

@@ -1,7 +1,7 @@
 """Mutation check: every named mistake in the method fails the tests that guard against it.
 
 Each mutation is an exact-text edit (or a few) of a copy of the package, one
-of DESIGN's pitfalls made on purpose. The guarding tests then run on that
+of the method's pitfalls (docs/method.md) made on purpose. The guarding tests then run on that
 copy in a subprocess and must fail. An edit whose original text is not
 found exactly once fails here loudly, so a mutation cannot quietly stop
 applying when the code moves. The copy's src/ comes first on PYTHONPATH,

@@ -1,4 +1,4 @@
-"""The pilot, DESIGN steps 1-2, against the NumPy reference and statsmodels.
+"""The pilot, docs/method.md steps 1-2, against the NumPy reference and statsmodels.
 
 At pilot_ratio 1 (the demo's build) and 3 (the pilot's models rebuilt on a
 copy): the SQL pilot rate is the reference's rho0 = min(1, ratio N1 / N0),

@@ -1,4 +1,4 @@
-"""The NumPy reference of DESIGN section 1, checked against first principles."""
+"""The NumPy reference of docs/method.md, The eight steps, checked against first principles."""
 
 from __future__ import annotations
 

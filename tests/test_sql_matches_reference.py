@@ -1,4 +1,4 @@
-"""The SQL sampling design equals the NumPy reference (DESIGN section 1), row by row."""
+"""The SQL sampling design equals the NumPy reference (docs/method.md, The eight steps), row by row."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def reference_draw(
     seed: int,
     reuse_pilot: bool = DEFAULTS["reuse_pilot"],
 ) -> pd.DataFrame:
-    """Everything DESIGN steps 3-6 say, from the stored pilot and the input rows.
+    """Everything docs/method.md steps 3-6 say, from the stored pilot and the input rows.
 
     With reuse_pilot the sample is the union of the main draw (pi) and the
     pilot's (rho0, 'pilot' stream): sampling_prob is 1 - (1 - rho0)(1 - pi).

@@ -1,6 +1,6 @@
 {#-
   <design>_coefficients: the pilot and the final coefficients in one table
-  (DESIGN section 4), on the population scale. model: 'pilot', 'final'
+  (the model contract in the README), on the population scale. model: 'pilot', 'final'
   (log-odds corrected) or 'ipw' (the weighted fit kept for comparison). A
   reference level is a row with is_reference true and estimate 0;
   coefficients fitted elsewhere may leave the reference level out.

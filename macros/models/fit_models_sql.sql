@@ -37,7 +37,7 @@
 {%- endmacro %}
 
 {#-
-  <design>_pilot_model_sql: DESIGN steps 1-2 on the pilot sample, offset
+  <design>_pilot_model_sql: docs/method.md steps 1-2 on the pilot sample, offset
   -ln(rho0) on every row, and for a_optimal (or auto) the inverse of the pilot
   information matrix M~ (negatives weighted 1/rho0, p without the offset),
   written as the upper triangle of entries indexed by term, expanded to
@@ -122,7 +122,7 @@ inner join terms as col_terms on both_triangles.col_index = col_terms.term_index
 {%- endmacro %}
 
 {#-
-  <design>_final_model_sql: DESIGN step 7 on the kept rows: 'final', the
+  <design>_final_model_sql: docs/method.md step 7 on the kept rows: 'final', the
   log-odds corrected fit (offset -ln(pi) on every kept row), and 'ipw', the
   inverse-probability-weighted fit with sandwich standard errors. Reference
   levels follow the pilot's. Empty when the setting final_coefficients

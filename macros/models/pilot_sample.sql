@@ -1,5 +1,5 @@
 {#-
-  <design>_pilot_sample, DESIGN step 1: every positive, and each negative
+  <design>_pilot_sample, docs/method.md step 1: every positive, and each negative
   with probability rho0 = min(1, pilot_ratio * N1 / N0) (from the source
   check), drawn from the 'pilot' stream of the seeded uniform (kept in
   pilot_uniform). log_odds_offset = -ln(rho0) moves the pilot fit to the

@@ -1,5 +1,5 @@
 {#-
-  <design>_sample, DESIGN step 6: the kept rows, every positive and the
+  <design>_sample, docs/method.md step 6: the kept rows, every positive and the
   negatives drawn with probability pi(x), with what the final fit needs:
   log_odds_offset = -ln(pi) on every kept row, positives included, and the
   inverse-probability weight (1/pi on negatives, 1 on positives). Rebuilt

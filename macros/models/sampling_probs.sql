@@ -1,5 +1,5 @@
 {#-
-  <design>_sampling_probs, a view: DESIGN steps 3-6 for every row of the
+  <design>_sampling_probs, a view: docs/method.md steps 3-6 for every row of the
   source, from the design's stored or estimated parameters: the pilot's log
   odds and probability, the score t, pi(x), whether the cap or the floor
   bound it, the seeded uniform u ('sample' stream) and the keep flag. pi is

@@ -1,5 +1,5 @@
 {#-
-  <design>_sampling_scale, one row, DESIGN steps 4-5 and the design's second
+  <design>_sampling_scale, one row, docs/method.md steps 4-5 and the design's second
   store: w = mean score over the negatives and the scale c of
   pi = min(1, max(floor * rho, c * t)) (macro _sampling_scale; the pass over
   every row that scores it with the pilot), the least score of a negative

@@ -1,5 +1,5 @@
 {#-
-  <design>_scored_rows: the post-fit pass (DESIGN section 8), a table of
+  <design>_scored_rows: the post-fit pass (docs/method.md, Passes over the source), a table of
   every row of the source, written once per build after the final fit. Each
   row keeps its id, label, features and passthrough columns in the source's
   own types, the pilot's probability, pi, the keep flag, the flags the
@@ -10,8 +10,8 @@
   later query recomputes a score.
 
   The setting persist_scores (default true) makes it a table. Off, it is a
-  view: the build saves the write (one pass over the source fewer, DESIGN
-  section 8's five) and each query of <design>_scored pays the scoring.
+  view: the build saves the write (one pass over the source fewer, of the five in
+  docs/method.md, Passes over the source) and each query of <design>_scored pays the scoring.
 -#}
 {% macro _model_scored_rows(cfg) -%}
   {#- persist_scores off: a view, so the build makes one pass fewer and every
@@ -89,7 +89,7 @@ cross join estimated
 {#-
   <design>_scored, the view BI tools query: every row of the source with
   its id, label, features and passthrough columns in the source's own
-  types, and calibrated scores (DESIGN step 8). corrected_logit is the
+  types, and calibrated scores (docs/method.md step 8). corrected_logit is the
   population log odds theta^ . x-dot from the final (offset) fit, plus the
   intercept update when the setting recalibrate_intercept is on;
   sample_logit = corrected_logit - ln(pi) is what a model trained on the kept

@@ -70,7 +70,7 @@ def _information_long(information: pd.DataFrame) -> pd.DataFrame:
 
 
 def pilot_model(source_check: Any, pilot_sample: Any) -> pd.DataFrame:
-    """DESIGN steps 1-2: the pilot fit on the pilot sample, and M~^-1 for a_optimal.
+    """docs/method.md steps 1-2: the pilot fit on the pilot sample, and M~^-1 for a_optimal.
 
     Every row of the pilot sample carries the offset -ln(rho0) of the
     uniform pilot draw, so the coefficients come out on the population
@@ -110,7 +110,7 @@ def pilot_model(source_check: Any, pilot_sample: Any) -> pd.DataFrame:
 
 
 def final_model(source_check: Any, sample: Any, pilot_coefficients: Any) -> pd.DataFrame:
-    """DESIGN step 7: the log-odds corrected fit ('final') and the IPW fit ('ipw').
+    """docs/method.md step 7: the log-odds corrected fit ('final') and the IPW fit ('ipw').
 
     'final' has offset -ln(pi) on every kept row, positives included, and
     population-scale coefficients; 'ipw' weights negatives by 1/pi, without

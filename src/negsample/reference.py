@@ -1,7 +1,7 @@
 """A small NumPy reference implementation of the sampling design.
 
 The dbt models compute everything below in SQL; the tests check the SQL
-against these functions row by row. Notation follows DESIGN section 1:
+against these functions row by row. Notation follows docs/method.md:
 rho is the sampling rate, t the score, w the mean score over negatives,
 pi the sampling probability.
 """
