@@ -238,7 +238,7 @@ class Bench:
         self.pilots: dict[int, tuple[pd.DataFrame, np.ndarray, np.ndarray]] = {}
 
     def prepare_pilot(self, pilot_ratio: float) -> None:
-        """docs/method.md steps 1-3 for every replicate: pilot sample, fit, and every row's scores."""
+        """docs/method.md steps 1-3 per replicate: pilot sample, fit, every row's scores."""
         if self.pilot_ratio == pilot_ratio:
             return
         rate = min(1.0, pilot_ratio * self.n_positive / self.n_negative)

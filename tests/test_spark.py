@@ -235,7 +235,7 @@ def source_rows(warehouse: Path) -> pd.DataFrame:
 
 
 def reference_draw(warehouse: Path, design: str) -> tuple[pd.DataFrame, float]:
-    """docs/method.md steps 3-6 in NumPy from the design's stored pilot (or logged score) and rows."""
+    """docs/method.md steps 3-6 in NumPy, from the stored pilot (or logged score) and rows."""
     settings = DESIGNS[design]
     rows = source_rows(warehouse)
     if "pilot_score_column" in settings:

@@ -1,4 +1,4 @@
-"""The SQL sampling design equals the NumPy reference (docs/method.md, The eight steps), row by row."""
+"""The SQL sampling design equals the NumPy reference (docs/method.md), row by row."""
 
 from __future__ import annotations
 
