@@ -22,8 +22,8 @@
   {%- set rows = negsample._categorical_levels(coefficients, model_name) -%}
   {%- for name in cfg.categorical_features -%}
     {%- set mine = rows | selectattr('term', 'equalto', name) | list -%}
-    {%- do levels.update({name: mine | map(attribute='level') | sort | list}) -%}
-    {%- for row in mine | rejectattr('is_reference') | sort(attribute='level') -%}
+    {%- do levels.update({name: mine | map(attribute='level') | sort(case_sensitive=true) | list}) -%}
+    {%- for row in mine | rejectattr('is_reference') | sort(attribute='level', case_sensitive=true) -%}
       {%- do terms.append({
         'term': name,
         'level': row.level,

@@ -10,18 +10,21 @@
   {{ return(adapter.dispatch('_literal_table', 'negsample')(columns, rows)) }}
 {%- endmacro %}
 
+{#-
+  No rows: every column typed, from a one-row derived table that the WHERE
+  empties (BigQuery rejects a WHERE without a FROM).
+-#}
 {% macro default___literal_table(columns, rows) -%}
   {%- if rows | length == 0 -%}
 select
     {%- for name, type in columns %}
     cast(null as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
     {%- endfor %}
+from (select 1 as one) as no_rows
 where 1 = 0
   {%- else -%}
 select
-    {%- for name, type in columns %}
-    cast({{ name }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
-    {%- endfor %}
+    {{- negsample._literal_table_casts(columns) }}
 from (
     values
     {%- for row in rows %}
@@ -37,9 +40,7 @@ from (
 {{ negsample.default___literal_table(columns, rows) }}
   {%- else -%}
 select
-    {%- for name, type in columns %}
-    cast({{ name }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
-    {%- endfor %}
+    {{- negsample._literal_table_casts(columns) }}
 from values
     {%- for row in rows %}
     ({{ row | join(', ') }}){{ ',' if not loop.last }}
@@ -48,21 +49,40 @@ from values
   {%- endif -%}
 {%- endmacro %}
 
-{#- BigQuery has no VALUES table: an array of structs, unnested. -#}
+{#-
+  BigQuery has no VALUES table: a typed array, unnested. The array's type
+  names the struct's fields once, so each row is a bare tuple and the text
+  grows as a VALUES list does (a `struct(v as name, ...)` per row would put
+  the M~^-1 of 200 terms over BigQuery's 1 MB of query text). A tuple needs
+  two fields: one column is an array of its type.
+-#}
 {% macro bigquery___literal_table(columns, rows) -%}
   {%- if rows | length == 0 -%}
 {{ negsample.default___literal_table(columns, rows) }}
+  {%- elif columns | length == 1 -%}
+select
+    {{- negsample._literal_table_casts(columns) }}
+from unnest(array<{{ columns[0][1] }}>[
+    {%- for row in rows %}
+    {{ row[0] }}{{ ',' if not loop.last }}
+    {%- endfor %}
+]) as {{ columns[0][0] }}
   {%- else -%}
 select
-    {%- for name, type in columns %}
-    cast({{ name }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
-    {%- endfor %}
-from unnest([
+    {{- negsample._literal_table_casts(columns) }}
+from unnest(array<struct<{% for name, type in columns %}{{ name }} {{ type }}{{ ', ' if not loop.last }}{% endfor %}>>[
     {%- for row in rows %}
-    struct({% for value in row %}{{ value }} as {{ columns[loop.index0][0] }}{{ ', ' if not loop.last }}{% endfor %}){{ ',' if not loop.last }}
+    ({{ row | join(', ') }}){{ ',' if not loop.last }}
     {%- endfor %}
 ])
   {%- endif -%}
+{%- endmacro %}
+
+{#- The select list of a literal table: each column cast to its type, under its name. -#}
+{% macro _literal_table_casts(columns) -%}
+    {%- for name, type in columns %}
+    cast({{ name }} as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}
 
 {#-

@@ -7,7 +7,9 @@
   subexpressions: the seeded uniform's text (which repeats its inner steps)
   is then evaluated several times per row, 3-4x slower than in a
   projection. A no-op `offset 0` is a streaming limit that filters do not
-  cross. Other engines get nothing.
+  cross. PostgreSQL, which inlines a CTE and does not share repeated
+  expressions either, keeps a subquery with `offset 0` whole. Other engines
+  get nothing.
 -#}
 {% macro _optimization_fence() -%}
   {{ return(adapter.dispatch('_optimization_fence', 'negsample')()) }}
@@ -18,4 +20,35 @@
 
 {% macro duckdb___optimization_fence() -%}
   offset 0
+{%- endmacro %}
+
+{% macro postgres___optimization_fence() -%}
+  offset 0
+{%- endmacro %}
+
+{#- Redshift dispatches to postgres__ macros; nothing is known to need a fence there. -#}
+{% macro redshift___optimization_fence() -%}
+{%- endmacro %}
+
+{#-
+  Text at the end of a CTE whose computed columns later CTEs read many
+  times (the row key, read by every step of two seeded uniforms). PostgreSQL
+  inlines a CTE that is read once and pastes its expressions into every use:
+  the md5 key, 15 md5 calls on its own, was then computed thousands of times
+  per row, and the JIT compiled the whole expression. `offset 0` keeps the
+  CTE a subquery that computes each column once. DuckDB and the others
+  compute a CTE's columns once already, and get nothing.
+-#}
+{% macro _cte_fence() -%}
+  {{ return(adapter.dispatch('_cte_fence', 'negsample')()) }}
+{%- endmacro %}
+
+{% macro default___cte_fence() -%}
+{%- endmacro %}
+
+{% macro postgres___cte_fence() -%}
+  offset 0
+{%- endmacro %}
+
+{% macro redshift___cte_fence() -%}
 {%- endmacro %}

@@ -55,6 +55,19 @@
   )
 {%- endmacro %}
 
+{#-
+  PostgreSQL reads 16 hex digits as bit(64): one md5 call, where the
+  portable form makes fifteen.
+-#}
+{% macro postgres___string_key(expression) -%}
+  cast(cast('x0' || substr(md5(cast({{ expression }} as {{ dbt.type_string() }})), 1, 15) as bit(64)) as bigint)
+{%- endmacro %}
+
+{#- Redshift dispatches to postgres__ macros but has no bit(64): the portable form. -#}
+{% macro redshift___string_key(expression) -%}
+  {{ negsample.default___string_key(expression) }}
+{%- endmacro %}
+
 {#- DuckDB casts a '0x...' string to an integer. -#}
 {% macro duckdb___string_key(expression) -%}
   cast(('0x' || substr(md5(cast({{ expression }} as {{ dbt.type_string() }})), 1, 15)) as bigint)

@@ -90,6 +90,50 @@ def test_check_reports_out_of_date_files_and_an_upgrade_is_one_command(project, 
     assert add(project, "clicks", "--check") == 0
 
 
+def test_an_upgrade_removes_the_files_the_package_no_longer_writes(project, capsys):
+    assert add(project, "clicks") == 0
+    directory = project / "models" / "negsample" / "clicks"
+    # A model kind an older package wrote and this one does not, and a file of the user's.
+    dropped = directory / "clicks_diagnostics_old.sql"
+    dropped.write_text(scaffold.sql_text("clicks", "diagnostics_old"))
+    own = directory / "clicks_my_mart.sql"
+    own.write_text("select * from {{ ref('clicks_scored') }}\n")
+    capsys.readouterr()
+    assert add(project, "clicks", "--check") == 1
+    out = capsys.readouterr().out
+    assert f"obsolete: {dropped}" in out
+    assert str(own) not in out
+    assert f"1 of {len(scaffold.SQL_KINDS) + len(scaffold.PYTHON_KINDS) + 2} files differ" in out
+    assert dropped.exists()  # --check writes nothing
+    assert add(project, "clicks") == 0
+    assert f"removed: {dropped}" in capsys.readouterr().out
+    assert not dropped.exists() and own.exists()
+    assert add(project, "clicks", "--check") == 0
+
+
+def test_all_removes_the_files_of_a_design_no_longer_declared(project, capsys):
+    assert add(project, "--all") == 0
+    fraud = project / "models" / "negsample" / "fraud"
+    written = sorted(fraud.iterdir())
+    assert len(written) == len(scaffold.SQL_KINDS) + len(scaffold.PYTHON_KINDS) + 1
+    (project / "dbt_project.yml").write_text(PROJECT.replace("    fraud: {}\n", ""))
+    capsys.readouterr()
+    assert add(project, "--all", "--check") == 1
+    out = capsys.readouterr().out
+    assert all(f"obsolete: {path}" in out for path in written)
+    assert "clicks_" not in out.replace("unchanged", "")  # the declared design is current
+    assert add(project, "--all") == 0
+    assert not fraud.exists()
+    assert (project / "models" / "negsample" / "clicks").is_dir()
+    assert add(project, "--all", "--check") == 0
+
+
+def test_all_without_a_declared_design_says_so(tmp_path, capsys):
+    (tmp_path / "dbt_project.yml").write_text("name: shop\nconfig-version: 2\n")
+    assert add(tmp_path, "--all") == 2
+    assert "declares no design" in capsys.readouterr().err
+
+
 def test_a_rewrite_keeps_the_configs_set_in_the_properties_file(project):
     assert add(project, "clicks") == 0
     path = project / "models" / "negsample" / "clicks" / "clicks.yml"
@@ -133,3 +177,24 @@ def test_the_package_models_are_the_default_design_written_by_the_same_code():
     assert len(changes) == len(scaffold.SQL_KINDS) + len(scaffold.PYTHON_KINDS) + 1
     stale = [str(c.path) for c in changes if c.state != "unchanged"]
     assert not stale, f"run `python -m negsample.scaffold .`: {stale}"
+
+
+def test_the_package_materializations_are_the_scaffolds():
+    # The default design's in dbt_project.yml, a named design's in its
+    # properties file: one table (scaffold.MATERIALIZED) says both.
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    models = project["models"]["negsample"]
+    configured = {
+        name.removeprefix("negsample_"): config["+materialized"]
+        for name, config in models.items()
+        if isinstance(config, dict) and "+materialized" in config
+    }
+    assert configured == scaffold.MATERIALIZED
+    # The models whose materialization a setting decides are the ones left out.
+    kinds = set(scaffold.SQL_KINDS) | set(scaffold.PYTHON_KINDS)
+    assert kinds - set(configured) == {
+        "pilot_coefficients",
+        "sampling_scale",
+        "score_choice",
+        "scored_rows",
+    }

@@ -133,11 +133,33 @@ def flat_vars(design: str) -> dict:
     return {f"negsample:{k}": v for k, v in settings["vars"]["negsample:designs"][design].items()}
 
 
+# Flat vars of the default design, each unlike the package default. A named
+# design that leaves the setting out takes the package default, never these:
+# the build of both designs sets them, and must still give the bits of each
+# design built alone (without them).
+FLAT_VARS_NOT_INHERITED = {
+    "negsample:floor": 0.5,
+    "negsample:pilot_ratio": 3,
+    "negsample:score": "uniform",
+    "negsample:budget": "exact",
+    "negsample:seed": 99,
+    "negsample:reuse_pilot": False,
+}
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("both")
     database = root / "both.duckdb"
-    build(integration_project(root), database)
+    project = integration_project(root)
+    # A named design's materializations are its properties file's to change.
+    properties = project / "models" / "negsample" / "clicks" / "clicks.yml"
+    loaded = yaml.safe_load(properties.read_text())
+    for model in loaded["models"]:
+        if model["name"] == "clicks_scored":
+            model["config"]["materialized"] = "table"
+    properties.write_text(yaml.safe_dump(loaded, sort_keys=False))
+    build(project, database, variables=FLAT_VARS_NOT_INHERITED)
     return database
 
 
@@ -194,6 +216,45 @@ def test_each_design_is_calibrated_and_recovers_its_coefficients(
     source = query(both, f"select count(*) as n, sum({label}) as n1 from {design}_input").iloc[0]
     assert (d["n_rows"], d["n_positive"]) == (source["n"], source["n1"])
     assert d["sampling_rate"] == {"clicks": 0.02, "fraud": 0.1}[design]
+
+
+def test_a_setting_a_design_leaves_out_is_the_package_default_not_the_flat_var(both):
+    designs = {
+        design: query(both, f"select * from {design}_design").iloc[0]
+        for design in ("clicks", "fraud")
+    }
+    for design, row in designs.items():
+        assert row["floor"] == 0.1, design
+        assert row["pilot_ratio"] == 1, design
+        assert row["budget"] == "paper", design
+        assert bool(row["is_pilot_reused"]), design
+    assert designs["clicks"]["score"] == "a_optimal"
+    assert designs["fraud"]["score"] == "p"  # its own setting
+    assert designs["clicks"]["seed"] == 7  # its own setting
+    assert designs["fraud"]["seed"] == 42
+
+
+def test_a_materialization_set_in_a_designs_properties_file_is_built(both):
+    kinds = query(
+        both,
+        "select table_name, table_type from information_schema.tables "
+        "where table_name in ('clicks_scored', 'fraud_scored')",
+    ).set_index("table_name")["table_type"]
+    assert kinds.to_dict() == {"clicks_scored": "BASE TABLE", "fraud_scored": "VIEW"}
+
+
+def test_design_counts_are_bigint(both):
+    counts = ["n_rows", "n_positive", "n_negative", "kept_negatives", "kept_rows", "n_capped"]
+    counts += ["n_floored", "pilot_rows", "seed"]
+    for design in ("clicks", "fraud"):
+        types = query(
+            both,
+            "select column_name, data_type from information_schema.columns "
+            f"where table_name = '{design}_design'",
+        ).set_index("column_name")["data_type"]
+        assert {name: types[name] for name in counts} == dict.fromkeys(counts, "BIGINT")
+        row = query(both, f"select * from {design}_design")
+        assert all(row[name].dtype == np.int64 for name in counts), row.dtypes
 
 
 def test_scored_view_keeps_source_types_and_passthrough_columns(both):

@@ -127,3 +127,18 @@ def test_docs_generate_writes_the_site_with_every_table_in_the_catalog(docs):
     assert (docs["target"] / "index.html").stat().st_size > 0
     models = package_nodes(docs["manifest"], ("model",))
     assert set(models) <= set(docs["catalog"]["nodes"])
+
+
+def test_docs_list_the_default_designs_id_and_label_under_the_vars_names(tmp_path):
+    # The flat vars name the default design's id and label columns; the docs
+    # (the manifest dbt docs reads) list them under those names.
+    database = tmp_path / "parse.duckdb"
+    variables = {"negsample:id_column": "event_id", "negsample:label_column": "converted"}
+    run_dbt(["parse"], database, variables=variables)
+    manifest = json.loads((tmp_path / "parse_dbt" / "target" / "manifest.json").read_text())
+    by_name = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    for kind in ("input", "sample", "scored"):
+        columns = by_name[f"negsample_{kind}"]["columns"]
+        assert "event_id" in columns and "converted" in columns, (kind, list(columns))
+        assert "id" not in columns and "label" not in columns
+        assert columns["event_id"]["description"].strip()

@@ -2,7 +2,7 @@
 
 Runs the package's sampling SQL (many seeds in one query) and its fits on
 200,000 rows with 30 replicates, at rho = 0.005, for the uniform design and
-the package's default setting (read from dbt_project.yml).
+the package's default setting (negsample.settings.DEFAULTS, which the macros share).
 """
 
 from __future__ import annotations

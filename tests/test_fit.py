@@ -271,3 +271,22 @@ def test_ipw_with_a_weight_of_a_million_converges_to_statsmodels():
         part["label"], design.matrix(part), family=sm.families.Binomial(), var_weights=weights
     ).fit(cov_type="HC0")
     np.testing.assert_allclose(fit.estimate, raw.params, rtol=1e-6)
+
+
+def test_the_pilot_information_check_sees_collinearity_not_units():
+    """M~ is refused when ill conditioned with every term in its own scale: units do not matter."""
+    frame = simulate(20_000, 21)
+    weights = np.where(frame["label"] == 1, 1.0, 4.0)
+    design = make_design(frame, ["balance", "flag"], ["colour"])
+    prob = sigmoid(design.matrix(frame) @ TRUTH)
+    inverse = information_inverse_matrix(frame, design, prob, weights)
+    # The balance in millionths: M~ has entries 1e12 times larger, and passes.
+    micro = frame.assign(balance=frame["balance"] * 1e6)
+    scaled = information_inverse_matrix(micro, design, prob, weights)
+    np.testing.assert_allclose(scaled[1, 1] * 1e12, inverse[1, 1], rtol=1e-8)
+    # A copy of the balance up to one part in 1e8: positive definite, but not identified.
+    rng = np.random.default_rng(22)
+    near = frame.assign(near=frame["balance"] * (1 + 1e-8 * rng.standard_normal(len(frame))))
+    near_design = make_design(near, ["balance", "near", "flag"], ["colour"])
+    with pytest.raises(FitError, match="the pilot information matrix is singular"):
+        information_inverse_matrix(near, near_design, prob, weights)

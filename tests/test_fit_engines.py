@@ -4,22 +4,30 @@ On DuckDB both engines run, so the same build can be made twice: the
 coefficients must agree to 1e-8 relative and the standard errors to 1e-6,
 on the demo (one categorical feature) and on a design with two categorical
 features (whose pair of levels fills the Hessian's off-diagonal blocks).
-The SQL engine fails as the Python one does, with the same messages, and
-its queries stay within the limits of real engines at 200 terms.
+The SQL engine fails as the Python one does, with the same messages,
+breaks ties between most frequent levels as Python does, and its queries
+stay within the limits of real engines at 200 terms.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from negsample import cli
 from negsample.dbt_inline import compile_inline
+from negsample.fit import FitError, fit_logistic, make_design, pilot_information_inverse
+from negsample.rows import rows_of
+from negsample.scaffold import PYTHON_ADAPTERS
 from tests.conftest import PROJECT_DIR, dbt_env, package_project, query, run_dbt
 
 pytestmark = pytest.mark.dbt
@@ -139,22 +147,288 @@ def test_python_engine_on_an_adapter_without_python_models_is_refused(tmp_path):
     )
 
 
-def test_sql_engine_names_a_separable_fit(tmp_path):
-    """Quasi-complete separation stops the SQL fit with the Python fit's words."""
-    root = tmp_path
-    variables = {"negsample:source": "separable", "negsample:fit_engine": "sql"}
-    project = package_project(root, "separation", variables, demo_seed=9)
-    (project / "models" / "separable.sql").write_text(
-        "select id, case when tenure_months > 60 then 1 else 0 end as label, tenure_months, "
-        "balance, is_mobile, sessions_30d, channel from {{ ref('base_events') }}\n"
-    )
-    database = root / "sep.duckdb"
+# Sources whose pilot fit fails, each read by two named designs: one per
+# engine. Each passes the source check (which stops NULL and non-finite
+# features, single-label sources and too few positives earlier, naming them
+# itself), so the failure comes from the fit. 3,000 rows apiece.
+FAILING_BASE = """
+with base as (
+    select
+        range + 1 as id,
+        {{ negsample.uniform('range', 8, 51) }} as x,
+        {{ negsample.uniform('range', 8, 52) }} as v,
+        {{ negsample.uniform('range', 8, 53) }} as u
+    from range(3000)
+),
+
+labelled as (
+    select *, case when u < 1.0 / (1.0 + exp(-(-2.0 + 1.5 * x - v))) then 1 else 0 end as label
+    from base
+)
+"""
+FAILING_SOURCES = {
+    # Every negative is one the pilot draw (seed 42, stream 'pilot') skips:
+    # the pilot rate N1 / N0 is about 0.4, the negatives' uniforms are >= 0.5.
+    "one_label": "select id, label, x, v from labelled where label = 1 or "
+    "{{ negsample.uniform('id', 42, 'pilot') }} >= 0.5",
+    "constant": "select id, label, x, 2.5 as c from labelled",
+    "null_level": "select id, label, x, cast(null as varchar) as g from labelled",
+    "copy": "select id, label, x, x as x_copy from labelled",
+    "combination": "select id, label, x, v, 2.0 * x - 3.0 * v + 1.0 as w from labelled",
+    "separable": "select id, case when x > 0.5 then 1 else 0 end as label, x, v from labelled",
+}
+FAILING_FEATURES = {
+    "one_label": (["x", "v"], []),
+    "constant": (["x", "c"], []),
+    "null_level": (["x"], ["g"]),
+    "copy": (["x", "x_copy"], []),
+    "combination": (["x", "v", "w"], []),
+    "separable": (["x", "v"], []),
+}
+SINGULAR = (
+    "the information matrix is singular, so some coefficient is not identified: a feature is "
+    "collinear with the others, or the rows of a level or segment are separable (e.g. only "
+    "positives, or fitted exactly by their offsets)"
+)
+# The message each engine's pilot fit gives (after the fit's name).
+FAILING_MESSAGES = {
+    "one_label": "the fitted rows hold only one label value",
+    "constant": "numeric feature 'c' is constant in the fitted rows",
+    "null_level": "categorical feature 'g' has no non-NULL value in the fitted rows",
+    "copy": SINGULAR,
+    "combination": SINGULAR,
+    "separable": "a standardized coefficient exceeds 30 in magnitude; the classes are "
+    "(quasi-)separable by the features",
+}
+ENGINES = ("python", "sql")
+
+
+@pytest.fixture(scope="module")
+def failing_fits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Every failing source's pilot fit on both engines, in one `dbt run`: the error of each."""
+    root = tmp_path_factory.mktemp("failing")
+    designs = {
+        f"{case}_{engine}": {
+            "source": f"{case}_events",
+            "numeric_features": numeric,
+            "categorical_features": categorical,
+            "fit_engine": engine,
+        }
+        for case, (numeric, categorical) in FAILING_FEATURES.items()
+        for engine in ENGINES
+    }
+    project = package_project(root, "failing", {"negsample:designs": designs}, demo_seed=1)
+    for case, body in FAILING_SOURCES.items():
+        (project / "models" / f"{case}_events.sql").write_text(FAILING_BASE + body + "\n")
+    assert cli.main(["add-design", "--all", "--project-dir", str(project)]) == 0
+    database = root / "failing.duckdb"
     run_dbt(["deps"], database, project_dir=project)
-    run = run_dbt(["build"], database, project_dir=project, check=False)
+    fits = [f"+{name}_pilot_model{'_sql' if name.endswith('_sql') else ''}" for name in designs]
+    run = run_dbt(["run", "--select", *fits], database, project_dir=project, check=False)
     assert not run.ok
-    message = " ".join(run.output.split())
-    assert "negsample_pilot_model_sql (pilot logistic regression)" in message
-    assert "the classes are (quasi-)separable by the features" in message
+    results = json.loads((root / "failing_dbt" / "target" / "run_results.json").read_text())
+    return {
+        r["unique_id"].split(".")[-1]: " ".join((r["message"] or "").split())
+        for r in results["results"]
+        if r["status"] == "error"
+    }
+
+
+# Rows for the engines called directly (negsample.fit, and the SQL engine's
+# macros through `dbt compile --inline`): failures the pipeline cannot reach,
+# and a tie between two most frequent levels that differ in case.
+ENGINE_ROWS = """
+create table engine_rows as
+with base as (
+    select range + 1 as id, random() as x, random() as v, random() as u from range(5000)
+)
+select
+    id,
+    x,
+    v,
+    -- Correlated with x to 1 - 8e-14 once standardized: positive definite, but
+    -- with a condition number of about 2.5e13 (between the limit, 1e13, and
+    -- 4 times it, where (largest / smallest Cholesky pivot)^2 would see it).
+    x + 4e-7 * (v - 0.5) as x_near,
+    -- 'a' and 'B' 2,000 rows each, 'c' 1,000: Python's min() takes 'B' ('B' < 'a').
+    case when id % 5 < 2 then 'a' when id % 5 < 4 then 'B' else 'c' end as g,
+    case when u < 1.0 / (1.0 + exp(-(-1.0 + 1.5 * x - v + case when id % 5 < 2 then 0.4
+        when id % 5 < 4 then 0.0 else -0.5 end))) then 1 else 0 end as label,
+    0.25 as rate,
+    case when id = 17 then 'nan'::double else 0.5 end as bad_offset
+from base
+"""
+
+
+@pytest.fixture(scope="module")
+def engine_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    database = tmp_path_factory.mktemp("engine") / "engine.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("set threads = 1")
+        con.execute("select setseed(0.25)")
+        con.execute(ENGINE_ROWS)
+    return database
+
+
+def engine_frame(database: Path) -> pd.DataFrame:
+    return query(database, "select * from engine_rows order by id")
+
+
+def jinja(value: object) -> str:
+    """A Python value as a Jinja literal."""
+    return "none" if value is None else json.dumps(value)
+
+
+def sql_engine_fit(
+    database: Path,
+    numeric: list[str],
+    categorical: list[str] | None = None,
+    offset: str | None = None,
+    max_iterations: int | None = None,
+) -> dict:
+    """The SQL engine's fit of engine_rows (named 'engine fit'), run by dbt compile --inline."""
+    limits = "{%- set limits = negsample._fit_limits() -%}"
+    if max_iterations is not None:
+        limits += f"{{%- do limits.update({{'max_iterations': {max_iterations}}}) -%}}"
+    body = (
+        limits + f"{{%- set design = negsample._sql_fit_design('engine_rows', {jinja(numeric)}, "
+        f"{jinja(categorical or [])}, none, 'engine fit') -%}}"
+        + f"{{%- set fit = {{'rows': 'engine_rows', 'label': 'label', 'offset': {jinja(offset)},"
+        " 'weights': none, 'what': 'engine fit'} -%}"
+        "{%- set scaling = negsample._sql_fit_first_pass([fit], design) -%}"
+        "{%- set fitted = negsample._sql_fit(fit, design, scaling, scaling.starts[0], limits) -%}"
+        "{{ tojson({'terms': design.terms, 'reference': design.reference,"
+        " 'estimate': fitted.estimate, 'std_error': fitted.std_error}) }}"
+    )
+    return json.loads(compile_inline(executed(body), PROJECT_DIR, dbt_env(database)))
+
+
+def sql_pilot_information(database: Path, numeric: list[str], theta: list[float]) -> str:
+    body = (
+        f"{{%- set design = negsample._sql_fit_design('engine_rows', {jinja(numeric)}, [], none,"
+        " 'engine fit') -%}"
+        "{%- set fit = {'rows': 'engine_rows', 'label': 'label', 'offset': none,"
+        " 'weights': none, 'what': 'engine fit'} -%}"
+        f"{{{{ tojson(negsample._sql_pilot_information_inverse(fit, design, {jinja(theta)},"
+        " 'rate')) }}"
+    )
+    return compile_inline(executed(body), PROJECT_DIR, dbt_env(database))
+
+
+def executed(body: str) -> str:
+    """Jinja that runs its queries when dbt executes the inline node, not when it parses it."""
+    return "{%- if execute -%}" + body + "{%- endif -%}"
+
+
+def engine_error(engine: str, run: Callable[[], object]) -> str:
+    """The message of the error that ``run`` stops with, whitespace collapsed."""
+    error = FitError if engine == "python" else RuntimeError
+    with pytest.raises(error) as caught:
+        run()
+    return " ".join(str(caught.value).split())
+
+
+def python_nonfinite(database: Path) -> object:
+    frame = engine_frame(database)
+    design = make_design(frame, ["x"], [])
+    return fit_logistic(frame, "label", design, offset="bad_offset", what="engine fit")
+
+
+def python_not_converging(database: Path) -> object:
+    frame = engine_frame(database)
+    with mock.patch("negsample.fit.MAX_ITERATIONS", 2):
+        return fit_logistic(frame, "label", make_design(frame, ["x", "v"], []), what="engine fit")
+
+
+def python_near_copy(database: Path) -> object:
+    frame = engine_frame(database)
+    return fit_logistic(frame, "label", make_design(frame, ["x", "x_near"], []), what="engine fit")
+
+
+def python_pilot_information(database: Path) -> object:
+    frame = engine_frame(database)
+    design = make_design(frame, ["x", "x_near"], [])
+    theta = np.array([-2.0, 0.5, 0.5])
+    return pilot_information_inverse(rows_of(frame), design, theta, "label", "rate")
+
+
+# Failures the pipeline cannot reach, so the engines are called directly:
+# case -> (the Python engine's call, the SQL engine's, the message of both).
+ENGINE_CASES = {
+    # The source check refuses NaN and infinite features, and the fits'
+    # offsets (-ln of a rate in (0, 1]) and weights (1 / pi) are finite.
+    "nonfinite": (
+        python_nonfinite,
+        lambda db: sql_engine_fit(db, ["x"], offset="bad_offset"),
+        "engine fit: the likelihood is not finite (a feature holds NaN or inf)",
+    ),
+    # The iteration limit (100) is not a setting: lowered here to 2.
+    "not_converging": (
+        python_not_converging,
+        lambda db: sql_engine_fit(db, ["x", "v"], max_iterations=2),
+        "engine fit did not converge after 2 iterations; the data may be separable or a "
+        "feature may be collinear with the others",
+    ),
+    # Identifiability: both engines compute the 1-norm condition number.
+    "near_copy": (
+        python_near_copy,
+        lambda db: sql_engine_fit(db, ["x", "x_near"]),
+        f"engine fit: {SINGULAR}",
+    ),
+    # In the pipeline the pilot fit, on the same rows and design, stops first.
+    # M~ here is positive definite: only the condition number stops it.
+    "pilot_information": (
+        python_pilot_information,
+        lambda db: sql_pilot_information(db, ["x", "x_near"], [-2.0, 0.5, 0.5]),
+        "the pilot information matrix is singular; a feature is collinear",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", [*FAILING_MESSAGES, *ENGINE_CASES])
+def test_both_engines_stop_a_failing_fit_with_the_same_message(case, request):
+    """Each failing dataset stops both engines' fit with one message, naming problem and column."""
+    if case in ENGINE_CASES:
+        database = request.getfixturevalue("engine_db")
+        python_call, sql_call, expected = ENGINE_CASES[case]
+        python = engine_error("python", lambda: python_call(database))
+        sql = engine_error("sql", lambda: sql_call(database))
+        assert python == expected
+        assert f"negsample: {expected}" in sql, sql
+        return
+    failing_fits = request.getfixturevalue("failing_fits")
+    python = failing_fits.get(f"{case}_python_pilot_model", "")
+    sql = failing_fits.get(f"{case}_sql_pilot_model_sql", "")
+    expected = FAILING_MESSAGES[case]
+    assert f"{case}_python_pilot_model (pilot logistic regression): {expected}" in python, python
+    assert f"{case}_sql_pilot_model_sql (pilot logistic regression): {expected}" in sql, sql
+    # Nothing else failed: every case stops at its own fit, on both engines.
+    assert set(failing_fits) == {
+        f"{c}_{e}_pilot_model{'_sql' if e == 'sql' else ''}"
+        for c in FAILING_MESSAGES
+        for e in ENGINES
+    }
+
+
+def test_tied_levels_that_differ_in_case_give_both_engines_one_reference(engine_db):
+    """'a' and 'B' tie as the most frequent level: both engines take 'B', first as sorted()."""
+    frame = engine_frame(engine_db)
+    design = make_design(frame, ["x"], ["g"])
+    python = fit_logistic(frame, "label", design)
+    sql = sql_engine_fit(engine_db, ["x"], ["g"])
+    assert design.reference == sql["reference"] == {"g": "B"}
+    assert design.levels["g"] == ("B", "a", "c")
+    assert [(term, level) for term, level in sql["terms"]] == design.terms()
+    np.testing.assert_allclose(sql["estimate"], python.estimate, rtol=1e-8, atol=0)
+    np.testing.assert_allclose(sql["std_error"], python.std_error, rtol=1e-6, atol=0)
+
+
+def test_auto_picks_python_on_the_adapters_the_scaffold_names(engine_db):
+    """fit_engine auto (macro _python_adapters) and the Python models' `enabled` agree."""
+    rendered = compile_inline(
+        "{{ negsample._python_adapters() | join(',') }}", PROJECT_DIR, dbt_env(engine_db)
+    )
+    assert tuple(rendered.split(",")) == PYTHON_ADAPTERS
 
 
 # 4 numeric features and 2 categorical features of 100 levels: 1 + 4 + 99 + 99 = 203 terms.

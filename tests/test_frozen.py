@@ -5,20 +5,30 @@ first `max_id` rows, with labels that arrived late (0 -> 1), labels
 corrected (1 -> 0), rows deleted and a feature edited, all set by vars. The
 design is frozen on the first 4,000 rows; each test changes the table and
 builds again. Nothing per row is stored: each build recomputes every
-current row's pi and flag from the stored parameters.
+current row's pi and flag from the stored parameters. A named design,
+frozen with the package's defaults (the pilot's draw reused) on the same
+table with NULLs imputed, takes every change at once.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from negsample import demo, reference
-from negsample.fit import coefficient_vector, design_from_coefficients
+from negsample import cli, demo, reference
+from negsample.fit import (
+    coefficient_vector,
+    design_from_coefficients,
+    fit_logistic,
+    make_design,
+    reference_levels,
+)
 from tests.conftest import package_project, query, run_dbt
 
 pytestmark = pytest.mark.dbt
@@ -28,6 +38,15 @@ LIVING = """
 {%- set corrected = var('living:corrected', []) -%}
 {%- set deleted = var('living:deleted', []) -%}
 {%- set edited = var('living:edited', []) -%}
+{%- set null_every = var('living:null_every', 0) -%}
+{%- set tenure = 'tenure_months' -%}
+{%- if edited -%}
+    {%- set tenure = 'case when id in (' ~ edited | join(', ') ~ ')'
+        ~ ' then tenure_months + 60 else tenure_months end' -%}
+{%- endif -%}
+{%- if null_every -%}
+    {%- set tenure = 'case when id % ' ~ null_every ~ ' = 0 then null else ' ~ tenure ~ ' end' -%}
+{%- endif %}
 select
     id,
     case
@@ -36,11 +55,7 @@ select
         {%- if corrected %} when id in ({{ corrected | join(', ') }}) then 0{% endif %}
         else label
     end as label,
-    {%- if edited %}
-    case when id in ({{ edited | join(', ') }}) then tenure_months + 60 else tenure_months end
-    {%- else %}
-    tenure_months
-    {%- endif %} as tenure_months,
+    {{ tenure }} as tenure_months,
     balance,
     is_mobile,
     sessions_30d,
@@ -53,21 +68,33 @@ where id <= {{ var('living:max_id', 4000) }}
 """
 
 # The draw checked here is the paper's (the union with the pilot's draw has
-# its own tests in tests/test_score_choice.py, a frozen design's included).
+# its own tests in tests/test_score_choice.py, a frozen design's included);
+# the named design below samples with the defaults, the union included.
 FROZEN = {"negsample:freeze_design": True, "negsample:reuse_pilot": False}
-STORES = ("negsample_pilot_coefficients", "negsample_sampling_scale")
+# The stores: the score choice too, which matters for score 'auto'.
+STORES = ("negsample_pilot_coefficients", "negsample_sampling_scale", "negsample_score_choice")
+# Its settings: the package's defaults (reuse_pilot true) but for the score
+# 'auto', whose choice its third store keeps, and the imputation of NULL
+# features (every 40th tenure_months is NULL, and stays so).
+NAMED = {"source": "living_events", "freeze_design": True, "score": "auto"}
+NAMED_SETTINGS = {**NAMED, "null_features": "impute_mean"}
+NAMED_STORES = ("churn_pilot_coefficients", "churn_sampling_scale", "churn_score_choice")
+NULL_EVERY = 40
 ORDER = {
-    "negsample_pilot_coefficients": "model, term, level, col_term, col_level",
-    "negsample_sampling_scale": "1",
-    "negsample_sample": "id",
-    "negsample_coefficients": "model, term, level",
-    "negsample_design": "1",
-    "negsample_sampling_probs": "id",
+    "pilot_coefficients": "model, term, level, col_term, col_level",
+    "sampling_scale": "1",
+    "score_choice": "score",
+    "sample": "id",
+    "coefficients": "model, term, level",
+    "design": "1",
+    "sampling_probs": "id",
+    "diagnostics_sample_size": "1",
 }
 
 
 def table(database: Path, name: str) -> pd.DataFrame:
-    return query(database, f"select * from {name} order by {ORDER[name]}")
+    """A design's relation (``<design>_<kind>``, design names without '_'), in a fixed order."""
+    return query(database, f"select * from {name} order by {ORDER[name.split('_', 1)[1]]}")
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +106,20 @@ def frozen(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     )
     (project / "models" / "living_events.sql").write_text(LIVING)
     database = root / "frozen.duckdb"
+    run_dbt(["deps"], database, project_dir=project)
+    run_dbt(["build"], database, project_dir=project)
+    return project, database
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same, frozen as the named design 'churn' (its files written by add-design)."""
+    root = tmp_path_factory.mktemp("named")
+    variables = {"negsample:designs": {"churn": NAMED_SETTINGS}, "living:null_every": NULL_EVERY}
+    project = package_project(root, "named", variables, demo_seed=4)
+    (project / "models" / "living_events.sql").write_text(LIVING)
+    assert cli.main(["add-design", "churn", "--project-dir", str(project)]) == 0
+    database = root / "named.duckdb"
     run_dbt(["deps"], database, project_dir=project)
     run_dbt(["build"], database, project_dir=project)
     return project, database
@@ -98,18 +139,122 @@ def source_rows(frozen: tuple[Path, Path]) -> pd.DataFrame:
     return query(frozen[1], "select * from base_events order by id")
 
 
-def assert_stores_unchanged(before: Path, after: Path) -> None:
-    for name in STORES:
+def living_now(
+    source: pd.DataFrame,
+    max_id: int = 4000,
+    late_positive: Sequence[int] = (),
+    corrected: Sequence[int] = (),
+    deleted: Sequence[int] = (),
+    edited: Sequence[int] = (),
+    null_every: int = 0,
+) -> pd.DataFrame:
+    """living_events as LIVING leaves it, computed here from the seed's rows."""
+    now = source[(source["id"] <= max_id) & ~source["id"].isin(deleted)].copy()
+    now.loc[now["id"].isin(late_positive), "label"] = 1
+    now.loc[now["id"].isin(corrected), "label"] = 0
+    now.loc[now["id"].isin(edited), "tenure_months"] += 60
+    if null_every:
+        now.loc[now["id"] % null_every == 0, "tenure_months"] = np.nan
+    return now.reset_index(drop=True)
+
+
+def assert_stores_unchanged(before: Path, after: Path, stores: Sequence[str] = STORES) -> None:
+    for name in stores:
         pd.testing.assert_frame_equal(table(before, name), table(after, name), check_exact=True)
 
 
-def assert_untouched_rows_keep_their_draw(before: Path, after: Path, touched: set[int]) -> None:
-    old = table(before, "negsample_sampling_probs")
-    new = table(after, "negsample_sampling_probs").set_index("id")
+def assert_untouched_rows_keep_their_draw(
+    before: Path, after: Path, touched: set[int], design: str = "negsample"
+) -> None:
+    old = table(before, f"{design}_sampling_probs")
+    new = table(after, f"{design}_sampling_probs").set_index("id")
     old = old[~old["id"].isin(touched) & old["id"].isin(new.index)].set_index("id")
     assert len(old) >= 2900
     columns = ["pilot_prob", "sampling_score", "sampling_prob", "sample_uniform", "is_sampled"]
     pd.testing.assert_frame_equal(old[columns], new.loc[old.index, columns], check_exact=True)
+
+
+def assert_fit_and_counts_describe(database: Path, now: pd.DataFrame, design: str) -> None:
+    """The final fit is the package's fit of the sample as it is now; the counts are now's."""
+    sample = table(database, f"{design}_sample")
+    pilot = query(database, f"select * from {design}_pilot_coefficients where model = 'pilot'")
+    features = make_design(
+        sample, demo.NUMERIC_FEATURES, demo.CATEGORICAL_FEATURES, reference_levels(pilot)
+    )
+    refit = fit_logistic(sample, "label", features, offset="log_odds_offset")
+    refit = refit.coefficient_table("final").sort_values(["term", "level"], ignore_index=True)
+    final = query(
+        database,
+        f"select * from {design}_coefficients where model = 'final' order by term, level",
+    )
+    assert list(zip(final["term"], final["level"].fillna(""), strict=True)) == list(
+        zip(refit["term"], refit["level"].fillna(""), strict=True)
+    )
+    np.testing.assert_allclose(final["estimate"], refit["estimate"], rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(final["std_error"], refit["std_error"], rtol=1e-8, atol=1e-8)
+    n_positive = int(now["label"].sum())
+    kept_negatives = int((sample["label"] == 0).sum())
+    d = table(database, f"{design}_design").iloc[0]
+    size = table(database, f"{design}_diagnostics_sample_size").iloc[0]
+    for row in (d, size):
+        assert (row["n_rows"], row["n_positive"]) == (len(now), n_positive)
+        assert (row["kept_rows"], row["kept_negatives"]) == (len(sample), kept_negatives)
+    assert size["n_negative"] == len(now) - n_positive
+    assert set(now.loc[now["label"] == 1, "id"]) <= set(sample["id"])
+    assert set(sample["id"]) <= set(now["id"])
+
+
+def information_inverse(stored: pd.DataFrame, terms: list) -> np.ndarray:
+    """M~^-1 from a pilot store's 'information' rows, ordered as ``terms``."""
+    index = {term: i for i, term in enumerate(terms)}
+    rows = stored[stored["model"] == "information"]
+    assert len(rows) == len(terms) ** 2
+    out = np.full((len(terms), len(terms)), np.nan)
+    for row in rows.itertuples():
+        level = None if pd.isna(row.level) else row.level
+        col_level = None if pd.isna(row.col_level) else row.col_level
+        out[index[(row.term, level)], index[(row.col_term, col_level)]] = row.estimate
+    assert not np.isnan(out).any()
+    return out
+
+
+def hand_draw(database: Path, rows: pd.DataFrame) -> pd.DataFrame:
+    """pi and the keep flag of ``rows`` from the stored parameters, by the NumPy reference.
+
+    The default design's settings: score a_optimal, the paper's budget, seed
+    42, reuse_pilot false; integer ids are their own keys.
+    """
+    stored = query(database, "select * from negsample_pilot_coefficients")
+    pilot = stored[stored["model"] == "pilot"]
+    design = design_from_coefficients(pilot, demo.NUMERIC_FEATURES, demo.CATEGORICAL_FEATURES)
+    x = design.matrix(rows)
+    prob = reference.sigmoid(x @ coefficient_vector(pilot, design))
+    t = reference.scores(prob, x, "a_optimal", information_inverse(stored, design.terms()))
+    scale = table(database, "negsample_sampling_scale").iloc[0]
+    pi = np.minimum(1.0, np.maximum(scale["floor_prob"], scale["sampling_scale"] * t))
+    u = reference.uniform(rows["id"].to_numpy(), 42, "sample")
+    label = rows["label"].to_numpy()
+    return pd.DataFrame(
+        {"id": rows["id"], "label": label, "pi": pi, "kept": reference.keep(label, u, pi)}
+    )
+
+
+def build_manifest(database: Path) -> dict:
+    """The manifest of the last dbt run on ``database`` (its target/ is beside it)."""
+    return json.loads((database.parent / f"{database.stem}_dbt/target/manifest.json").read_text())
+
+
+def drift_test_name(database: Path) -> str:
+    """The name dbt gives the drift test of negsample_design, from the build's manifest."""
+    manifest = build_manifest(database)
+    names = [
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and "drift_z" in str(node.get("test_metadata", {}).get("kwargs", {}).get("expression"))
+    ]
+    assert len(names) == 1, names
+    return names[0]
 
 
 def test_the_first_build_estimates_and_stores_only_parameters(frozen):
@@ -175,6 +320,8 @@ def test_a_late_positive_is_kept_and_the_build_passes(frozen, tmp_path):
     assert not table(after, "negsample_coefficients").equals(
         table(frozen[1], "negsample_coefficients")
     )
+    now = living_now(source_rows(frozen), late_positive=late)
+    assert_fit_and_counts_describe(after, now, "negsample")
 
 
 def test_a_positive_corrected_to_zero_is_a_negative_everywhere(frozen, tmp_path):
@@ -242,19 +389,27 @@ def test_all_changes_at_once(frozen, tmp_path):
     assert_untouched_rows_keep_their_draw(
         frozen[1], after, touched={*late, *corrected, *deleted, *edited}
     )
-    source = source_rows(frozen)
-    now = source[(source["id"] <= 5000) & ~source["id"].isin(deleted)].copy()
-    now.loc[now["id"].isin(late), "label"] = 1
-    now.loc[now["id"].isin(corrected), "label"] = 0
+    now = living_now(
+        source_rows(frozen),
+        max_id=5000,
+        late_positive=late,
+        corrected=corrected,
+        deleted=deleted,
+        edited=edited,
+    )
     d = table(after, "negsample_design").iloc[0]
     assert (d["n_rows"], d["n_positive"], d["new_rows"]) == (len(now), now["label"].sum(), 1000)
     kept = set(table(after, "negsample_sample")["id"])
     assert set(now.loc[now["label"] == 1, "id"]) <= kept
     assert not kept & set(deleted)
+    assert_fit_and_counts_describe(after, now, "negsample")
 
 
 def test_a_rebuild_of_an_unchanged_table_gives_identical_tables(frozen, tmp_path):
-    after, _ = rebuild(frozen, tmp_path)
+    after, output = rebuild(frozen, tmp_path)
+    # Nothing drifted: the drift test passes and nothing warns.
+    flat = " ".join(output.split())
+    assert f"PASS {drift_test_name(after)}" in flat and "WARN=0" in flat, flat[-2000:]
     again = tmp_path / "again.duckdb"
     shutil.copy(after, again)
     run_dbt(["build"], again, project_dir=frozen[0])
@@ -293,31 +448,54 @@ def test_a_full_refresh_estimates_the_design_again(frozen, tmp_path):
     )
 
 
-def test_drift_figures_match_a_hand_count(frozen, tmp_path):
-    # The appended rows are all positives: the base rate moves and the
-    # warn-level drift test says so, without failing the build.
-    late = list(range(4001, 4301))
-    after, output = rebuild(frozen, tmp_path, max_id=4300, late_positive=late)
+@pytest.mark.parametrize("limit", ["base_rate", "drift_z", "new_rows"])
+def test_drift_warns_at_each_limit_and_matches_a_hand_count(frozen, tmp_path, limit):
+    if limit == "base_rate":
+        # 300 appended rows, all positive: the base rate moves, nothing else.
+        changes = {"max_id": 4300, "late_positive": list(range(4001, 4301))}
+    elif limit == "drift_z":
+        # Three rows in four edited to a longer tenure: their scores, pi and
+        # the kept count rise (as the draw should: the kept count stays near
+        # sum pi), far above what the design kept per negative then; the
+        # labels do not move.
+        changes = {"edited": list(range(1, 3001))}
+    else:
+        # Three old rows in four (and two more) deleted, 1,000 appended: the
+        # new rows are more than half, in rows like the old ones.
+        changes = {"max_id": 5000, "deleted": [i for i in range(1, 4001) if i % 4 or i <= 8]}
+    after, output = rebuild(frozen, tmp_path, **changes)
     source = source_rows(frozen)
-    now = source[source["id"] <= 4300].copy()
-    now.loc[now["id"].isin(late), "label"] = 1
-    then = source[source["id"] <= 4000]
+    now, then = living_now(source, **changes), living_now(source)
+    # pi and the flags of every current row from the stored parameters, by
+    # the reference, and the kept count from the sample against them.
+    draw = hand_draw(after, now)
+    assert set(table(after, "negsample_sample")["id"]) == set(draw.loc[draw["kept"], "id"])
+    negatives = draw[draw["label"] == 0]
+    kept = int(negatives["kept"].sum())
+    variance = (negatives["pi"] * (1 - negatives["pi"])).sum()
+    scale = table(after, "negsample_sampling_scale").iloc[0]
+    estimated = hand_draw(after, then)
+    assert scale["estimated_expected_negatives"] == pytest.approx(
+        estimated.loc[estimated["label"] == 0, "pi"].sum(), rel=1e-9
+    )
+    rate = scale["estimated_expected_negatives"] / (then["label"] == 0).sum()
     d = table(after, "negsample_design").iloc[0]
-    assert d["new_rows"] == 300
+    z = (kept - rate * len(negatives)) / np.sqrt(variance)
+    assert d["kept_negatives"] == kept
+    assert d["new_rows"] == (now["id"] > 4000).sum()
     assert d["estimated_base_rate"] == pytest.approx(then["label"].mean(), rel=1e-12)
     assert d["base_rate"] == pytest.approx(now["label"].mean(), rel=1e-12)
-    scale = table(frozen[1], "negsample_sampling_scale").iloc[0]
-    rate = scale["estimated_expected_negatives"] / scale["n_negative"]
-    probs = table(after, "negsample_sampling_probs")
-    negatives = probs[probs["label"] == 0]
-    kept = int(negatives["is_sampled"].sum())
-    variance = (negatives["sampling_prob"] * (1 - negatives["sampling_prob"])).sum()
     assert d["estimated_kept_rate"] == pytest.approx(rate, rel=1e-12)
-    assert d["drift_z"] == pytest.approx(
-        (kept - rate * len(negatives)) / np.sqrt(variance), rel=1e-9
-    )
+    assert d["drift_z"] == pytest.approx(z, rel=1e-9)
+    crossed = {
+        "base_rate": abs(now["label"].mean() / then["label"].mean() - 1) > 0.25,
+        "drift_z": abs(z) > 4,
+        "new_rows": (now["id"] > 4000).sum() > 0.5 * len(now),
+    }
+    assert {name for name, over in crossed.items() if over} == {limit}
+    # The drift test itself warns, and the build passes.
     flat = " ".join(output.split())
-    assert "WARN=1" in flat and "negsample_design" in flat
+    assert f"WARN 1 {drift_test_name(after)}" in flat and "WARN=1" in flat, flat[-2000:]
 
 
 def test_changing_a_design_setting_asks_for_a_full_refresh(frozen, tmp_path):
@@ -331,6 +509,15 @@ def test_changing_a_design_setting_asks_for_a_full_refresh(frozen, tmp_path):
             "numeric_features: tenure_months,balance,is_mobile,sessions_30d -> "
             "tenure_months,balance",
         ),
+        # A pilot fitted elsewhere is part of the design too (the relations
+        # are never read: the build stops first).
+        (
+            {
+                "negsample:pilot_coefficients": "base_events",
+                "negsample:pilot_information": "base_events",
+            },
+            "pilot_coefficients: none -> base_events; pilot_information: none -> base_events",
+        ),
     ):
         result = run_dbt(["build"], copy, variables=change, project_dir=project, check=False)
         assert not result.ok
@@ -340,3 +527,75 @@ def test_changing_a_design_setting_asks_for_a_full_refresh(frozen, tmp_path):
     # Nothing was rebuilt: the stores and the sample are the frozen build's.
     for name in (*STORES, "negsample_sample"):
         pd.testing.assert_frame_equal(table(database, name), table(copy, name), check_exact=True)
+
+
+def test_a_named_design_with_the_defaults_takes_every_change(named, tmp_path):
+    project, database = named
+    first = table(database, "churn_design").iloc[0]
+    assert not first["is_frozen_design"] and first["is_pilot_reused"]
+    before = table(database, "churn_sampling_probs")
+    late = before[(before["label"] == 0) & ~before["is_sampled"]]["id"].head(4).tolist()
+    corrected = before[before["label"] == 1]["id"].head(2).tolist()
+    # Many rows edited: the mean of tenure_months moves by about 10 months.
+    deleted, edited = list(range(3000, 3100)), list(range(1, 801))
+    changes = {
+        "max_id": 5000,
+        "late_positive": late,
+        "corrected": corrected,
+        "deleted": deleted,
+        "edited": edited,
+    }
+    after, _ = rebuild(named, tmp_path, **changes)
+    assert_stores_unchanged(database, after, NAMED_STORES)
+    touched = {*late, *corrected, *deleted, *edited}
+    assert_untouched_rows_keep_their_draw(database, after, touched, design="churn")
+    source = source_rows(named)
+    now = living_now(source, null_every=NULL_EVERY, **changes)
+    then = living_now(source, null_every=NULL_EVERY)
+    # NULLs are imputed with the mean stored at the freeze, not today's: an
+    # untouched imputed row keeps its pi and flag.
+    scale = table(after, "churn_sampling_scale").iloc[0]
+    assert scale["impute_mean_0"] == pytest.approx(then["tenure_months"].mean(), rel=1e-12)
+    assert abs(now["tenure_months"].mean() - scale["impute_mean_0"]) > 5
+    imputed = then.loc[then["tenure_months"].isna() & ~then["id"].isin(touched), "id"]
+    assert len(imputed) >= 70
+    old = before.set_index("id").loc[imputed]
+    new = table(after, "churn_sampling_probs").set_index("id").loc[imputed]
+    for column in ("pilot_prob", "sampling_prob", "is_sampled"):
+        np.testing.assert_array_equal(new[column], old[column])
+    d = table(after, "churn_design").iloc[0]
+    assert d["is_frozen_design"] and d["is_pilot_reused"] and d["new_rows"] == 1000
+    kept = set(table(after, "churn_sample")["id"])
+    assert set(late) <= kept
+    for name in ("churn_scored", "churn_sample", "churn_sampling_probs"):
+        ids = set(query(after, f"select id from {name}")["id"])
+        assert not ids & set(deleted), name
+    assert_fit_and_counts_describe(after, now, "churn")
+    names = query(after, "select table_name from information_schema.tables")["table_name"]
+    assert not [n for n in names if "dbt_tmp" in n or "dbt_backup" in n or "__" in n]
+    # A setting changed while frozen stops the build, naming the design.
+    changed = {"negsample:designs": {"churn": {**NAMED_SETTINGS, "sampling_rate": 0.1}}}
+    result = run_dbt(["build"], after, variables=changed, project_dir=project, check=False)
+    assert not result.ok
+    message = " ".join(result.output.split())
+    assert (
+        "the design 'churn' was frozen (setting 'freeze_design' of design 'churn' "
+        "(var 'negsample:designs'))" in message
+    ), message[-2000:]
+    assert "sampling_rate: 0.05 -> 0.1" in message and "dbt build --full-refresh" in message
+
+
+@pytest.mark.parametrize(
+    ("built", "design", "stores"),
+    [("frozen", "negsample", STORES), ("named", "churn", NAMED_STORES)],
+)
+def test_exactly_the_stores_are_incremental(request, built, design, stores):
+    database = request.getfixturevalue(built)[1]
+    manifest = build_manifest(database)
+    materialized = {
+        node["name"]: node["config"]["materialized"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["name"].startswith(f"{design}_")
+    }
+    assert len(materialized) >= 20 and set(stores) <= set(materialized), sorted(materialized)
+    assert {n for n, m in materialized.items() if m == "incremental"} == set(stores)

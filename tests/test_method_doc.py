@@ -97,6 +97,7 @@ def test_no_file_cites_a_document_the_repository_does_not_have(phrase):
         name
         for name in tracked_files()
         if (PROJECT_DIR / name).is_file()
+        and name != "tests/test_method_doc.py"
         and re.search(phrase, (PROJECT_DIR / name).read_text(errors="replace"))
     ]
     assert not citing

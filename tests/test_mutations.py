@@ -158,8 +158,9 @@ MUTATIONS = [
         (
             (
                 "macros/_design_terms.sql",
-                "{%- for row in mine | rejectattr('is_reference') | sort(attribute='level') -%}",
-                "{%- for row in (mine | sort(attribute='level'))[1:] -%}",
+                "{%- for row in mine | rejectattr('is_reference') "
+                "| sort(attribute='level', case_sensitive=true) -%}",
+                "{%- for row in (mine | sort(attribute='level', case_sensitive=true))[1:] -%}",
             ),
         ),
         (f"{LEVELS}::test_null_and_unseen_levels_score_as_the_reference",),

@@ -48,3 +48,64 @@ def test_benchmark_blocks_are_what_their_scripts_wrote(block, results):
     # The results file opens with a title the README's section already has.
     body = text.split("\n", 2)[2] if text.startswith("# ") else text
     assert read_block(block) == body.strip()
+
+
+def test_the_efficiency_summary_is_what_the_committed_results_give():
+    import efficiency_readme
+
+    assert read_block("efficiency-summary") == efficiency_readme.block(*efficiency_readme.load())
+
+
+def test_the_efficiency_summary_quotes_the_results():
+    import efficiency_readme
+
+    summary, gaps = efficiency_readme.load()
+    text = efficiency_readme.block(summary, gaps)
+    default = summary[
+        (summary["design"] == "t3")
+        & (summary["rate"] == 0.002)
+        & (summary["setting"] == efficiency_readme.DEFAULT)
+        & (summary["method"] == "lcl")
+        & (summary["pilot_ratio"] == 1.0)
+    ].iloc[0]
+    assert f"| {default['mse_ratio']:.2f} ± {default['mse_ratio_se']:.2f} |" in text
+    worst = (gaps["lcl_minus_ipw"] / gaps["se"]).idxmax()
+    assert f"{gaps.loc[worst, 'lcl_minus_ipw']:+.3f} ± {gaps.loc[worst, 'se']:.3f}" in text
+    # The verdicts follow the figures: a worse gap beyond 2 SE changes the text.
+    worse = gaps.copy()
+    worse.loc[worst, "lcl_minus_ipw"] = 3 * worse.loc[worst, "se"]
+    assert "is worse in some cells than IPW" in efficiency_readme.block(summary, worse)
+
+
+def test_the_readme_quotes_no_efficiency_figure_outside_its_blocks():
+    # Between the section's heading and the next one, every measured figure
+    # (a ratio such as 2.18x, a share such as 1.1%, an estimate ± its SE, a
+    # count such as 11 of 12) is inside a generated block.
+    text = (PROJECT_DIR / "README.md").read_text()
+    section = text.split("## Statistical efficiency", 1)[1].split("\n## ", 1)[0]
+    for name in ("efficiency-summary", "efficiency-beyond"):
+        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+        if begin in section:
+            section = section.split(begin, 1)[0] + section.split(end, 1)[1]
+    import re
+
+    figure = r"\b\d+(?:\.\d+)?x\b|\d+\.\d+%|\d+\.\d+ ± \d+\.\d+|\b\d+ of (?:the )?\d+\b"
+    quoted = re.findall(figure, section)
+    assert "efficiency-summary:begin" in text
+    assert re.findall(figure, read_block("efficiency-summary"))
+    assert not quoted, quoted
+
+
+def test_the_readmes_look_at_the_result_command_prints_the_coefficients(demo_copy):
+    import re
+    import shlex
+
+    from tests.conftest import query, run_dbt
+
+    text = (PROJECT_DIR / "README.md").read_text()
+    (command,) = re.findall(r"^\.venv/bin/dbt show .*$", text, re.M)
+    args = shlex.split(command)[1:]
+    printed = run_dbt(args, demo_copy).output
+    terms = query(demo_copy, "select distinct term from negsample_coefficients")["term"]
+    assert len(terms) > 2
+    assert all(term in printed for term in terms), printed[-3000:]

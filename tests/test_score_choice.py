@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import shutil
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -171,25 +170,6 @@ def test_reuse_pilot_engines_agree(demo_db, sql_db):
     coefficients = "select model, term, level, estimate from negsample_coefficients order by all"
     a, b = query(demo_db, coefficients), query(sql_db, coefficients)
     np.testing.assert_allclose(b["estimate"], a["estimate"], rtol=1e-8, atol=1e-12)
-
-
-def test_reuse_pilot_needs_a_drawn_pilot(demo_db, tmp_path):
-    # p~ from a column: no pilot sample is drawn, so the sample is the main draw.
-    database = tmp_path / "column.duckdb"
-    shutil.copy(demo_db, database)
-    with duckdb.connect(str(database)) as con:
-        con.execute("alter table demo_events add column logged_score double")
-        con.execute("update demo_events set logged_score = 0.002 + 0.001 * sessions_30d")
-    variables = {"negsample:pilot_score_column": "logged_score", "negsample:score": "p"}
-    run_dbt(BUILD, database, variables=variables)
-    design = query(database, "select is_pilot_reused from negsample_design").iloc[0]
-    assert not bool(design["is_pilot_reused"])
-    rows = query(
-        database,
-        "select label, sample_uniform, sampling_prob, is_sampled from negsample_sampling_probs",
-    )
-    expected = (rows["label"] == 1) | (rows["sample_uniform"] < rows["sampling_prob"])
-    assert (rows["is_sampled"] == expected).all()
 
 
 def test_a_frozen_design_keeps_its_choice(demo_db, tmp_path):

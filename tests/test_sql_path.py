@@ -86,3 +86,9 @@ def test_pilot_score_column_alone_needs_no_pilot_fit(demo_db, tmp_path):
     np.testing.assert_allclose(probs["sampling_prob"], pi, rtol=1e-12)
     models = query(database, "select distinct model from negsample_coefficients")
     assert set(models["model"]) == {"final", "ipw"}
+    # No pilot sample is drawn, so reuse_pilot (on by default) has nothing to
+    # reuse: the sample is the main draw alone, and the design says so.
+    design = query(database, "select is_pilot_reused from negsample_design").iloc[0]
+    assert not bool(design["is_pilot_reused"])
+    expected = (probs["label"] == 1) | (probs["sample_uniform"] < probs["sampling_prob"])
+    assert (probs["is_sampled"] == expected).all()

@@ -10,15 +10,20 @@
 {#-
   The settings that define a sampling design, as "name=value; ..." text. A
   frozen design stores it, and a later build with other values stops and
-  asks for a full refresh.
+  asks for a full refresh. The relations of a pilot fitted elsewhere
+  (pilot_coefficients, pilot_information) enter it only when set, so the key
+  of a design that fits its own pilot does not name them.
 -#}
 {% macro _design_key(cfg) -%}
   {%- set parts = [] -%}
   {%- for name in ['source', 'id_column', 'label_column', 'numeric_features', 'categorical_features',
                    'sampling_rate', 'pilot_ratio', 'score', 'floor', 'budget', 'seed',
-                   'pilot_score_column', 'null_features', 'reuse_pilot'] -%}
+                   'pilot_score_column', 'null_features', 'reuse_pilot',
+                   'pilot_coefficients', 'pilot_information'] -%}
     {%- set value = cfg[name].text if name == 'source' else cfg[name] -%}
-    {%- do parts.append(name ~ '=' ~ (value | join(',') if value is iterable and value is not string else value)) -%}
+    {%- if value is not none or name not in ['pilot_coefficients', 'pilot_information'] -%}
+      {%- do parts.append(name ~ '=' ~ (value | join(',') if value is iterable and value is not string else value)) -%}
+    {%- endif -%}
   {%- endfor -%}
   {{ return(parts | join('; ')) }}
 {%- endmacro %}
@@ -26,13 +31,18 @@
 {#-
   'estimate' when this build estimates the design's parameters, 'reuse' when
   a frozen design's stored parameters serve instead. Only at run time; a
-  half-stored design (one of its two tables missing) stops the build.
+  half-stored design (one of its two tables missing) stops the build at its
+  source check, the first model, which sees the stores as the last build
+  left them. A later model sees what this build has written so far: an
+  estimating build writes the pilot store before the score choice and the
+  scale, so there the scale store, written last, decides.
 -#}
 {% macro _frozen_state(cfg) -%}
   {%- if not execute or not cfg.freeze_design or flags.FULL_REFRESH -%}{{ return('estimate') }}{%- endif -%}
   {%- set pilot = negsample._stored_relation(cfg, 'pilot_coefficients') -%}
   {%- set scale = negsample._stored_relation(cfg, 'sampling_scale') -%}
   {%- if pilot is none and scale is none -%}{{ return('estimate') }}{%- endif -%}
+  {%- if scale is none and model.name != cfg.design ~ '_source_check' -%}{{ return('estimate') }}{%- endif -%}
   {%- if pilot is none or scale is none -%}
     {{ negsample._fail("the frozen design of '" ~ cfg.design ~ "' is incomplete: " ~ cfg.design ~ "_" ~ ('pilot_coefficients' if pilot is none else 'sampling_scale') ~ " is missing; run `dbt build --full-refresh` to estimate it again") }}
   {%- endif -%}
@@ -52,13 +62,18 @@
   {%- set old_key = row['design_key'] -%}
   {%- set new_key = negsample._design_key(cfg) -%}
   {%- if old_key != new_key -%}
-    {%- set old_parts = old_key.split('; ') -%}
+    {#- Each setting whose value differs, a setting absent from one key (unset) included. -#}
+    {%- set old_values, new_values, names = {}, {}, [] -%}
+    {%- for key, values in [(new_key, new_values), (old_key, old_values)] -%}
+      {%- for part in key.split('; ') -%}
+        {%- set name = part.split('=', 1)[0] -%}
+        {%- do values.update({name: part.split('=', 1)[1]}) -%}
+        {%- if name not in names -%}{%- do names.append(name) -%}{%- endif -%}
+      {%- endfor -%}
+    {%- endfor -%}
     {%- set changed = [] -%}
-    {%- for part in new_key.split('; ') if part not in old_parts -%}
-      {%- set name = part.split('=')[0] -%}
-      {%- set before = [] -%}
-      {%- for old in old_parts if old.startswith(name ~ '=') -%}{%- do before.append(old) -%}{%- endfor -%}
-      {%- do changed.append(name ~ ': ' ~ ((before[0].split('=', 1)[1]) if before else '?') ~ ' -> ' ~ part.split('=', 1)[1]) -%}
+    {%- for name in names if old_values.get(name) != new_values.get(name) -%}
+      {%- do changed.append(name ~ ': ' ~ old_values.get(name, 'none') ~ ' -> ' ~ new_values.get(name, 'none')) -%}
     {%- endfor -%}
     {{ negsample._fail("the design '" ~ cfg.design ~ "' was frozen (" ~ negsample._setting_label(cfg.design, 'freeze_design') ~ ") with other settings (" ~ changed | join('; ') ~ "); run `dbt build --full-refresh` to estimate it again, or set them back") }}
   {%- endif -%}

@@ -2,17 +2,16 @@
   The k x k linear algebra of the SQL fit engine, in dbt's Jinja: the
   warehouse sums the gradient and the Hessian of every Newton step over the
   rows; only these O(k^3) steps on k x k matrices run here (about k^3 / 6
-  multiply-adds per factorization: instant for tens of terms, a few seconds
-  at 200). Matrices are lists of rows of floats.
+  multiply-adds per factorization and as many again for L^-1, which the
+  identifiability check needs: instant for tens of terms, tens of seconds
+  per step at 200). Matrices are lists of rows of floats.
 -#}
 
 {#-
   The Cholesky factor L (lower triangular, a list of rows, row i of length
   i + 1) of a symmetric positive definite matrix, with
   {'factor': L, 'ok': true}; {'ok': false} when a pivot is not positive
-  (the matrix is singular or not positive definite). `condition` is
-  (largest / smallest diagonal of L)^2, a lower bound on the condition
-  number that the fits compare with their identifiability limit.
+  (the matrix is singular or not positive definite).
 -#}
 {% macro _cholesky(matrix) -%}
   {%- set factor = [] -%}
@@ -33,9 +32,7 @@
     {%- endfor -%}
     {%- do factor.append(row) -%}
   {%- endfor -%}
-  {%- set diagonal = [] -%}
-  {%- for row in factor %}{% do diagonal.append(row[loop.index0]) %}{% endfor -%}
-  {{ return({'ok': true, 'factor': factor, 'condition': ((diagonal | max) / (diagonal | min)) ** 2}) }}
+  {{ return({'ok': true, 'factor': factor}) }}
 {%- endmacro %}
 
 {#- x with L L^T x = b, by forward then back substitution. -#}
@@ -111,4 +108,63 @@
     {%- do out.append(terms | sum) -%}
   {%- endfor -%}
   {{ return(out) }}
+{%- endmacro %}
+
+{#- The largest column sum of absolute values of a matrix (a list of rows): its 1-norm. -#}
+{% macro _one_norm(matrix) -%}
+  {%- set sums = [] -%}
+  {%- for j in range(matrix | length) -%}
+    {%- set column = [] -%}
+    {%- for row in matrix %}{% do column.append(row[j] | abs) %}{% endfor -%}
+    {%- do sums.append(column | sum) -%}
+  {%- endfor -%}
+  {{ return((sums + [0.0]) | max) }}
+{%- endmacro %}
+
+{#-
+  ||L^-1||_1 ||L^-1||_inf from `lower` = L^-1 (rows of lengths 1..n): an
+  upper bound on ||(L L^T)^-1||_1 = ||L^-T L^-1||_1 that costs no more than
+  L^-1 itself, where the inverse costs as much again.
+-#}
+{% macro _inverse_norm_bound(lower) -%}
+  {%- set n = lower | length -%}
+  {%- set column_sums, row_sums = [], [] -%}
+  {%- for j in range(n) -%}
+    {%- set terms = [] -%}
+    {%- for m in range(j, n) %}{% do terms.append(lower[m][j] | abs) %}{% endfor -%}
+    {%- do column_sums.append(terms | sum) -%}
+  {%- endfor -%}
+  {%- for row in lower %}{% do row_sums.append(row | map('abs') | sum) %}{% endfor -%}
+  {{ return(((column_sums + [0.0]) | max) * ((row_sums + [0.0]) | max)) }}
+{%- endmacro %}
+
+{#-
+  The 1-norm condition number ||A||_1 ||A^-1||_1 of A from A and its
+  inverse, as numpy.linalg.cond(A, 1) computes it; the fits compare it with
+  their identifiability limit.
+-#}
+{% macro _condition_number(matrix, inverse) -%}
+  {{ return(negsample._one_norm(matrix) * negsample._one_norm(inverse)) }}
+{%- endmacro %}
+
+{#-
+  The 1-norm condition number of D^-1/2 A D^-1/2, D = diag(A) (A symmetric
+  with a positive diagonal), from A and A^-1: the condition of A with every
+  feature in units of its own scale, which a feature's units (a balance in
+  cents or in millions) do not change.
+-#}
+{% macro _scaled_condition_number(matrix, inverse) -%}
+  {%- set root = [] -%}
+  {%- for row in matrix %}{% do root.append(row[loop.index0] ** 0.5) %}{% endfor -%}
+  {%- set scaled, scaled_inverse = [], [] -%}
+  {%- for i in range(matrix | length) -%}
+    {%- set row, inverse_row = [], [] -%}
+    {%- for j in range(matrix | length) -%}
+      {%- do row.append(matrix[i][j] / (root[i] * root[j])) -%}
+      {%- do inverse_row.append(inverse[i][j] * (root[i] * root[j])) -%}
+    {%- endfor -%}
+    {%- do scaled.append(row) -%}
+    {%- do scaled_inverse.append(inverse_row) -%}
+  {%- endfor -%}
+  {{ return(negsample._condition_number(scaled, scaled_inverse)) }}
 {%- endmacro %}

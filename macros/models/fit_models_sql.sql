@@ -60,15 +60,7 @@
 {{ negsample._literal_table(columns, coefficient_rows) }}
     {%- else -%}
       {%- set k = design.terms | length -%}
-      {%- set unit = {'center': [0.0] * k, 'spread': [1.0] * k} -%}
-      {%- set sums = negsample._sql_fit_sums(fit, design, unit, fitted.estimate, information='pilot_rate') -%}
-      {%- set average = [] -%}
-      {%- for row in sums.hessian %}{% do average.append(negsample._scaled_row(row, 1.0 / sums.total_w)) %}{% endfor -%}
-      {%- set cholesky = negsample._cholesky(average) -%}
-      {%- if not cholesky.ok -%}
-        {{ negsample._fail("the pilot information matrix is singular; a feature is collinear") }}
-      {%- endif -%}
-      {%- set inverse = negsample._inverse_from_lower(negsample._lower_inverse(cholesky.factor)) -%}
+      {%- set inverse = negsample._sql_pilot_information_inverse(fit, design, fitted.estimate, 'pilot_rate') -%}
       {%- set term_rows, entries = [], [] -%}
       {%- for term, level in design.terms -%}
         {%- do term_rows.append([loop.index0 | string, negsample._string_literal(term), negsample._text_literal(level)]) -%}

@@ -38,16 +38,7 @@ with given as (
     from {{ negsample._setting_relation(cfg.pilot_information) }}
     {%- endif %}
   {%- else %}
-    select
-        cast(null as {{ string }}) as model,
-        cast(null as {{ string }}) as term,
-        cast(null as {{ string }}) as level,
-        cast(null as {{ dbt.type_boolean() }}) as is_reference,
-        cast(null as {{ negsample._double() }}) as estimate,
-        cast(null as {{ negsample._double() }}) as std_error,
-        cast(null as {{ string }}) as col_term,
-        cast(null as {{ string }}) as col_level
-    where 1 = 0
+    {{ negsample._literal_table(negsample._pilot_table_columns(), []) }}
   {%- endif %}
 ),
 

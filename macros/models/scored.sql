@@ -46,6 +46,7 @@ source_rows as (
         {{ exprs['negsample_key'] }} as negsample_key
     from {{ source_relation }} as source_rows
     cross join source_check
+    {{ negsample._cte_fence() }}
 ),
 
 {{ negsample._pilot_score_ctes(cfg, 'source_rows', negsample._design_ref(cfg, 'pilot_coefficients'), inner) }},

@@ -76,30 +76,42 @@ def _parser() -> argparse.ArgumentParser:
         "negsample:designs of dbt_project.yml) need: thin model files that call the "
         "package, and a properties file, under models/negsample/NAME/. Idempotent: a "
         "file that already holds its text is left alone; a rewrite keeps each model's "
-        "`config:` in the properties file. With --check, only report files that differ "
-        "from what the installed package writes (exit status 1 if any).",
+        "`config:` in the properties file; a file it once wrote that the installed "
+        "package no longer writes is removed, and with --all so are the files of designs "
+        "no longer declared. With --check, only report files that differ from what the "
+        "installed package writes, or are obsolete (exit status 1 if any).",
     )
     add.add_argument("names", nargs="*", metavar="NAME", help="design names")
     add.add_argument("--all", action="store_true", help="every declared design")
     add.add_argument(
         "--project-dir", type=Path, default=Path("."), help="root of the dbt project (default: .)"
     )
-    add.add_argument("--check", action="store_true", help="report out-of-date files, write nothing")
+    add.add_argument(
+        "--check", action="store_true", help="report out-of-date and obsolete files, write nothing"
+    )
     return parser
 
 
 def _add_design(args: argparse.Namespace) -> int:
-    from negsample.scaffold import DesignError, add_design, declared_designs
+    from negsample.scaffold import DesignError, add_design, declared_designs, remove_undeclared
 
     try:
         names = list(args.names)
         if args.all:
-            names += [n for n in declared_designs(args.project_dir) if n not in names]
+            declared = declared_designs(args.project_dir)
+            if not declared and not names:
+                raise DesignError(
+                    "var 'negsample:designs' in dbt_project.yml declares no design; "
+                    "declare one there with its settings first"
+                )
+            names += [n for n in declared if n not in names]
         if not names:
             raise DesignError("name at least one design, or give --all")
         changes = [
             change for name in names for change in add_design(name, args.project_dir, args.check)
         ]
+        if args.all:
+            changes += remove_undeclared(args.project_dir, args.check)
     except DesignError as err:
         print(f"negsample add-design: {err}", file=sys.stderr)
         return 2

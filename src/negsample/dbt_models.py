@@ -93,13 +93,14 @@ def pilot_model(source_check: Any, pilot_sample: Any) -> pd.DataFrame:
         order_by=id_column,
         columns=[id_column, label, *numeric, *categorical, "log_odds_offset", "pilot_rate"],
     )
-    design = make_design(sample, numeric, categorical)
+    what = f"{design_name}_pilot_model (pilot logistic regression)"
+    design = make_design(sample, numeric, categorical, what=what)
     fit = fit_logistic(
         sample,
         label,
         design,
         offset="log_odds_offset",
-        what=f"{design_name}_pilot_model (pilot logistic regression)",
+        what=what,
     )
     parts = [_long(fit.coefficient_table("pilot"))]
     # score 'auto' may choose a_optimal, and weighs it with M~^-1 too.
@@ -133,7 +134,13 @@ def final_model(source_check: Any, sample: Any, pilot_coefficients: Any) -> pd.D
     )
     pilot = to_pandas(pilot_coefficients)
     pilot = pilot[pilot["model"] == "pilot"]
-    design = make_design(rows, numeric, categorical, reference=reference_levels(pilot))
+    design = make_design(
+        rows,
+        numeric,
+        categorical,
+        reference=reference_levels(pilot),
+        what=f"{design_name}_final_model",
+    )
     # Both fits share every pass over the rows (one ordered read per Newton
     # step, not two); each gives the bits it would give alone.
     corrected, weighted = fit_logistic_together(

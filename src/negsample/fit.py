@@ -61,8 +61,12 @@ def make_design(
     numeric: Sequence[str],
     categorical: Sequence[str],
     reference: Mapping[str, str] | None = None,
+    what: str | None = None,
 ) -> Design:
-    """The design of ``data``: levels as seen there, reference = given or most frequent."""
+    """The design of ``data``: levels as seen there, reference = given or most frequent.
+
+    ``what`` names the fit the design is for in an error, as the fits do.
+    """
     counts: dict[str, Counter[str]] = {name: Counter() for name in categorical}
     if categorical:
         for chunk in rows_of(data).chunks():
@@ -73,7 +77,8 @@ def make_design(
     for name in categorical:
         seen = counts[name]
         if not seen:
-            raise FitError(f"categorical feature '{name}' has no non-NULL value in the fitted rows")
+            problem = f"categorical feature '{name}' has no non-NULL value in the fitted rows"
+            raise FitError(f"{what}: {problem}" if what else problem)
         levels[name] = tuple(sorted(seen))
         wanted = (reference or {}).get(name)
         if wanted in seen:
@@ -113,7 +118,11 @@ MAX_ITERATIONS = 100
 STEP_TOLERANCE = 1e-8  # largest Newton step, standardized scale, at which the fit stops
 MAX_STANDARDIZED = 30.0  # a larger standardized coefficient means (quasi-)separation
 DEVIANCE_TOLERANCE = 1e-8  # or the change of deviance between two iterations
-MAX_CONDITION = 1e13  # a worse-conditioned Hessian means a coefficient is not identified
+# A Hessian whose 1-norm condition number ||H||_1 ||H^-1||_1 exceeds this means a
+# coefficient is not identified. The SQL engine (macros/fit/sql_fit.sql) tests
+# the same number, from the inverse of its Cholesky factor, so both engines stop
+# on the same fits.
+MAX_CONDITION = 1e13
 
 _OFFSET = "__negsample_offset"
 _WEIGHT = "__negsample_weight"
@@ -243,7 +252,7 @@ class _Newton:
                 f"{what}: a standardized coefficient exceeds {MAX_STANDARDIZED:g} in "
                 "magnitude; the classes are (quasi-)separable by the features"
             )
-        if np.linalg.cond(sums.hessian) > MAX_CONDITION:
+        if not np.linalg.cond(sums.hessian, 1) <= MAX_CONDITION:
             raise FitError(
                 f"{what}: the information matrix is singular, so some coefficient is not "
                 "identified: a feature is collinear with the others, or the rows of a "
@@ -374,11 +383,35 @@ def _information_sums(
     return (x * (weights * prob * (1.0 - prob))[:, None]).T @ x, float(weights.sum())
 
 
+def scaled_condition(matrix: np.ndarray, inverse: np.ndarray) -> float:
+    """The 1-norm condition number of D^-1/2 A D^-1/2, D = diag(A), from A and A^-1.
+
+    The condition of A with every term in its own scale, which a feature's
+    units (a balance in cents or in millions) do not change.
+    """
+    root = np.sqrt(np.diag(matrix))
+    outer = np.outer(root, root)
+    return float(np.linalg.norm(matrix / outer, 1) * np.linalg.norm(inverse * outer, 1))
+
+
 def _invert_information(total: np.ndarray, weight: float) -> np.ndarray:
+    """M^-1 for M = total / weight; FitError unless M is positive definite and well conditioned.
+
+    The SQL engine applies the same test (a Cholesky factorization, then
+    scaled_condition against MAX_CONDITION), so both stop on the same matrices.
+    """
+    matrix = total / weight
+    message = "the pilot information matrix is singular; a feature is collinear"
     try:
-        return np.linalg.inv(total / weight)
+        np.linalg.cholesky(matrix)
+        inverse = np.linalg.inv(matrix)
     except np.linalg.LinAlgError as err:
-        raise FitError("the pilot information matrix is singular; a feature is collinear") from err
+        raise FitError(message) from err
+    with np.errstate(all="ignore"):
+        condition = scaled_condition(matrix, inverse)
+    if not condition <= MAX_CONDITION:
+        raise FitError(message)
+    return inverse
 
 
 def information_inverse_matrix(

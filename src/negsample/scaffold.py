@@ -298,11 +298,38 @@ class Change:
     """What add-design did, or would do, to one file."""
 
     path: Path
-    state: str  # 'created', 'updated', 'unchanged'
+    state: str  # 'created', 'updated', 'unchanged', 'removed' (with check: 'obsolete')
 
 
-def _apply(planned: list[PlannedFile], check: bool) -> list[Change]:
-    """Write each planned file whose text differs (unless ``check``); say what changed."""
+#: The line every file add-design writes carries; only such files are ever removed.
+WRITTEN_BY = re.compile(r"written by `negsample add-design`", re.IGNORECASE)
+
+
+def _written_by_add_design(path: Path) -> bool:
+    try:
+        return bool(WRITTEN_BY.search(path.read_text(errors="replace")[:2000]))
+    except OSError:
+        return False
+
+
+def _obsolete(planned: list[PlannedFile], candidates: list[Path]) -> list[Path]:
+    """Files add-design wrote once that the installed package no longer writes.
+
+    A model kind the package dropped or renamed would otherwise stay behind
+    and still build; a file without add-design's mark is the user's and is
+    never listed.
+    """
+    kept = {item.path.resolve() for item in planned}
+    return sorted(
+        path
+        for path in candidates
+        if path.is_file() and path.resolve() not in kept and _written_by_add_design(path)
+    )
+
+
+def _apply(planned: list[PlannedFile], check: bool, obsolete: list[Path] = ()) -> list[Change]:
+    """Write each planned file whose text differs and remove each obsolete one
+    (unless ``check``); say what changed."""
     changes = []
     for item in planned:
         current = item.path.read_text() if item.path.exists() else None
@@ -313,7 +340,19 @@ def _apply(planned: list[PlannedFile], check: bool) -> list[Change]:
         if not check:
             item.path.parent.mkdir(parents=True, exist_ok=True)
             item.path.write_text(item.text)
+    for path in obsolete:
+        changes.append(Change(path, "obsolete" if check else "removed"))
+        if not check:
+            path.unlink()
     return changes
+
+
+def _design_dir(root: Path, design: str) -> Path:
+    return root / "models" / "negsample" / design
+
+
+def _files_in(directory: Path) -> list[Path]:
+    return sorted(directory.iterdir()) if directory.is_dir() else []
 
 
 def add_design(design: str, root: Path, check: bool = False) -> list[Change]:
@@ -324,12 +363,38 @@ def add_design(design: str, root: Path, check: bool = False) -> list[Change]:
     """
     root = root.resolve()
     check_name(design, root)
-    return _apply(design_files(design, root), check)
+    planned = design_files(design, root)
+    return _apply(planned, check, _obsolete(planned, _files_in(_design_dir(root, design))))
+
+
+def remove_undeclared(root: Path, check: bool = False) -> list[Change]:
+    """The files add-design wrote for designs no longer declared: removed (or, with
+    ``check``, reported), so that dropping a design from the var is one command."""
+    root = root.resolve()
+    declared = declared_designs(root)
+    parent = root / "models" / "negsample"
+    candidates = [
+        path
+        for directory in _files_in(parent)
+        if directory.is_dir() and directory.name not in declared
+        for path in _files_in(directory)
+    ]
+    changes = _apply([], check, _obsolete([], candidates))
+    if not check:
+        for directory in {change.path.parent for change in changes}:
+            if not any(directory.iterdir()):
+                directory.rmdir()
+    return changes
 
 
 def write_package_files(root: Path, check: bool = False) -> list[Change]:
     """The package's own model files (the default design), written or compared."""
-    return _apply(design_files(DEFAULT_DESIGN, root, package=True), check)
+    planned = design_files(DEFAULT_DESIGN, root, package=True)
+    candidates = [
+        *(root / "models").glob("negsample_*"),
+        *(root / "python_models").glob("negsample_*"),
+    ]
+    return _apply(planned, check, _obsolete(planned, candidates))
 
 
 def main() -> None:
