@@ -560,14 +560,13 @@ def main(argv: list[str] | None = None) -> int:
     report = render(summary, gaps, rows, int(raw["replicate"].nunique()), log, suffix)
     (args.out / f"efficiency{suffix}.md").write_text(report)
     plot(summary, args.out / f"efficiency{suffix}.png")
-    if not suffix and args.out == RESULTS:
+    if not suffix and args.out.resolve() == RESULTS.resolve():
         import sys
 
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import efficiency_readme
-        from readme_blocks import write_block
 
-        write_block("efficiency-summary", efficiency_readme.block(*efficiency_readme.load()))
+        efficiency_readme.write(args.out)
     print(report)
     return 0
 

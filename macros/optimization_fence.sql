@@ -31,13 +31,15 @@
 {%- endmacro %}
 
 {#-
-  Text at the end of a CTE whose computed columns later CTEs read many
-  times (the row key, read by every step of two seeded uniforms). PostgreSQL
-  inlines a CTE that is read once and pastes its expressions into every use:
-  the md5 key, 15 md5 calls on its own, was then computed thousands of times
-  per row, and the JIT compiled the whole expression. `offset 0` keeps the
-  CTE a subquery that computes each column once. DuckDB and the others
-  compute a CTE's columns once already, and get nothing.
+  Text at the end of a CTE or view whose computed columns later queries read
+  many times (the row key, read by every step of two seeded uniforms: the
+  view <design>_input, and the rows of <design>_scored_rows). PostgreSQL
+  inlines a CTE that is read once, and flattens a view into the query that
+  reads it, pasting the expressions into every use: the md5 key was then
+  computed dozens to thousands of times per row, and the JIT compiled the
+  whole expression. `offset 0` keeps it a subquery that computes each
+  column once. DuckDB and the others compute a CTE's columns once already,
+  and get nothing.
 -#}
 {% macro _cte_fence() -%}
   {{ return(adapter.dispatch('_cte_fence', 'negsample')()) }}

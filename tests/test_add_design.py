@@ -98,16 +98,25 @@ def test_an_upgrade_removes_the_files_the_package_no_longer_writes(project, caps
     dropped.write_text(scaffold.sql_text("clicks", "diagnostics_old"))
     own = directory / "clicks_my_mart.sql"
     own.write_text("select * from {{ ref('clicks_scored') }}\n")
+    # A copy of a written file, under another name, to customise: the user's.
+    copy = directory / "clicks_scored_custom.sql"
+    copy.write_text((directory / "clicks_scored.sql").read_text() + "-- my change\n")
+    # A dropped kind's file that was edited by hand: reported, never removed.
+    edited = directory / "clicks_diagnostics_older.sql"
+    edited.write_text(scaffold.sql_text("clicks", "diagnostics_older") + "-- kept\n")
     capsys.readouterr()
     assert add(project, "clicks", "--check") == 1
     out = capsys.readouterr().out
     assert f"obsolete: {dropped}" in out
-    assert str(own) not in out
-    assert f"1 of {len(scaffold.SQL_KINDS) + len(scaffold.PYTHON_KINDS) + 2} files differ" in out
+    assert f"edited by hand (left in place): {edited}" in out
+    assert str(own) not in out and str(copy) not in out
+    assert f"2 of {len(scaffold.SQL_KINDS) + len(scaffold.PYTHON_KINDS) + 3} files differ" in out
     assert dropped.exists()  # --check writes nothing
     assert add(project, "clicks") == 0
-    assert f"removed: {dropped}" in capsys.readouterr().out
-    assert not dropped.exists() and own.exists()
+    out = capsys.readouterr().out
+    assert f"removed: {dropped}" in out and f"(left in place): {edited}" in out
+    assert not dropped.exists() and own.exists() and copy.exists() and edited.exists()
+    edited.unlink()
     assert add(project, "clicks", "--check") == 0
 
 
@@ -121,11 +130,24 @@ def test_all_removes_the_files_of_a_design_no_longer_declared(project, capsys):
     assert add(project, "--all", "--check") == 1
     out = capsys.readouterr().out
     assert all(f"obsolete: {path}" in out for path in written)
-    assert "clicks_" not in out.replace("unchanged", "")  # the declared design is current
+    assert "clicks_" not in out  # the declared design is current
     assert add(project, "--all") == 0
     assert not fraud.exists()
     assert (project / "models" / "negsample" / "clicks").is_dir()
     assert add(project, "--all", "--check") == 0
+
+
+def test_a_properties_file_edited_by_hand_outlives_its_design(project, capsys):
+    assert add(project, "--all") == 0
+    properties = project / "models" / "negsample" / "fraud" / "fraud.yml"
+    properties.write_text(properties.read_text() + "# a note of the team's\n")
+    (project / "dbt_project.yml").write_text(PROJECT.replace("    fraud: {}\n", ""))
+    capsys.readouterr()
+    assert add(project, "--all") == 0
+    out = capsys.readouterr().out
+    assert f"edited by hand (left in place): {properties}" in out
+    assert properties.exists()
+    assert [p.name for p in properties.parent.iterdir()] == ["fraud.yml"]
 
 
 def test_all_without_a_declared_design_says_so(tmp_path, capsys):

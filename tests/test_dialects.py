@@ -249,7 +249,8 @@ DISPATCHED = {
         " [['1', '1.5e0'], ['2', 'null']]) }}",
     ],
     "postgres": [
-        "select {{ negsample.default___string_key('k') }} as v",
+        "select {{ negsample.postgres___string_key('k') }} as v",
+        "select * from (select 1 as v {{ negsample.postgres___cte_fence() }}) as fenced",
         "select cast(x as {{ negsample.postgres___double() }}) as v",
         "select {{ negsample.postgres___bitxor('a', 'b') }} as v",
         "select count(case when {{ negsample.default___is_not_finite('x') }} then 1 end) as v",

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -334,6 +335,20 @@ def test_text_ids_are_keyed_by_the_first_60_bits_of_md5(postgres):
     assert len(keys) > 2000
     expected = [int(hashlib.md5(k.encode()).hexdigest()[:15], 16) for k in keys["event_key"]]
     np.testing.assert_array_equal(keys["negsample_key"].astype(np.int64), expected)
+
+
+@pytest.mark.parametrize("model", ["keys_input", "keys_scored_rows"])
+def test_the_row_key_is_fenced_where_postgres_would_paste_it(postgres, model):
+    # PostgreSQL flattens a view and inlines a CTE read once, pasting the md5
+    # key into each of the dozens of places the seeded uniforms read it (and
+    # JIT-compiling the result). The view and the CTE that compute the key end
+    # in `offset 0`, which PostgreSQL neither flattens nor inlines.
+    run = postgres.named_duckdb.parent / "pg_dbt" / "target" / "run"
+    (path,) = run.rglob(f"{model}.sql")
+    sql = " ".join(path.read_text().split())
+    key = sql.index("as negsample_key")
+    fenced = r"from (\S+ as )?source_rows cross join source_check offset 0\b"
+    assert re.match(fenced, sql[key + len("as negsample_key ") :]), sql[key : key + 300]
 
 
 def test_exact_budget_keeps_rho_n0_negatives_in_expectation(postgres):

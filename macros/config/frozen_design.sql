@@ -16,12 +16,12 @@
 -#}
 {% macro _design_key(cfg) -%}
   {%- set parts = [] -%}
+  {%- set only_when_set = ['pilot_coefficients', 'pilot_information'] -%}
   {%- for name in ['source', 'id_column', 'label_column', 'numeric_features', 'categorical_features',
                    'sampling_rate', 'pilot_ratio', 'score', 'floor', 'budget', 'seed',
-                   'pilot_score_column', 'null_features', 'reuse_pilot',
-                   'pilot_coefficients', 'pilot_information'] -%}
+                   'pilot_score_column', 'null_features', 'reuse_pilot'] + only_when_set -%}
     {%- set value = cfg[name].text if name == 'source' else cfg[name] -%}
-    {%- if value is not none or name not in ['pilot_coefficients', 'pilot_information'] -%}
+    {%- if value is not none or name not in only_when_set -%}
       {%- do parts.append(name ~ '=' ~ (value | join(',') if value is iterable and value is not string else value)) -%}
     {%- endif -%}
   {%- endfor -%}

@@ -24,6 +24,7 @@ select
     {%- endfor %}
 from source_rows
 cross join source_check
+{{ negsample._cte_fence() }}
 {%- endmacro %}
 
 {#-

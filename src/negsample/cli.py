@@ -76,10 +76,11 @@ def _parser() -> argparse.ArgumentParser:
         "negsample:designs of dbt_project.yml) need: thin model files that call the "
         "package, and a properties file, under models/negsample/NAME/. Idempotent: a "
         "file that already holds its text is left alone; a rewrite keeps each model's "
-        "`config:` in the properties file; a file it once wrote that the installed "
-        "package no longer writes is removed, and with --all so are the files of designs "
-        "no longer declared. With --check, only report files that differ from what the "
-        "installed package writes, or are obsolete (exit status 1 if any).",
+        "`config:` in the properties file; a file it once wrote, unchanged since, that the "
+        "installed package no longer writes is removed (one edited by hand is reported and "
+        "left), and with --all so are the files of designs no longer declared. With "
+        "--check, only report files that differ from what the installed package writes, "
+        "or are obsolete (exit status 1 if any).",
     )
     add.add_argument("names", nargs="*", metavar="NAME", help="design names")
     add.add_argument("--all", action="store_true", help="every declared design")
@@ -118,6 +119,7 @@ def _add_design(args: argparse.Namespace) -> int:
     stale = [c for c in changes if c.state != "unchanged"]
     for change in changes:
         verb = {"created": "would create", "updated": "out of date"} if args.check else {}
+        verb["edited"] = "no longer written, but edited by hand (left in place)"
         if change.state != "unchanged" or not args.check:
             print(f"{verb.get(change.state, change.state)}: {change.path}")
     if args.check:

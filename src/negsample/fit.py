@@ -205,7 +205,10 @@ def _sums(
             prob = sigmoid(eta)
             residual = w * (y - prob)
             # -2 log-likelihood, with log(1 + e^eta) computed without overflow.
-            total.deviance += 2.0 * float(np.sum(w * (np.logaddexp(0.0, eta) - y * eta)))
+            # A NaN or inf in the rows makes it NaN, which the caller reports
+            # as a likelihood that is not finite (FitError), not as a warning.
+            with np.errstate(invalid="ignore"):
+                total.deviance += 2.0 * float(np.sum(w * (np.logaddexp(0.0, eta) - y * eta)))
             total.gradient += z.T @ residual
             total.hessian += (z * (w * prob * (1.0 - prob))[:, None]).T @ z
             if total.meat is not None:

@@ -298,36 +298,76 @@ class Change:
     """What add-design did, or would do, to one file."""
 
     path: Path
-    state: str  # 'created', 'updated', 'unchanged', 'removed' (with check: 'obsolete')
+    # 'created', 'updated', 'unchanged', 'removed' (with check: 'obsolete'), or
+    # 'edited': a file it no longer writes, changed by hand, left in place.
+    state: str
 
 
-#: The line every file add-design writes carries; only such files are ever removed.
-WRITTEN_BY = re.compile(r"written by `negsample add-design`", re.IGNORECASE)
+#: The first line of every model file add-design writes: the kind and the design.
+HEADER = re.compile(r"Model (\w+) of design (\w+), written by `negsample add-design`")
 
 
-def _written_by_add_design(path: Path) -> bool:
+def _without_lint_line(text: str) -> str:
+    return "".join(line for line in text.splitlines(True) if not line.startswith("-- sqlfluff:"))
+
+
+def _ownership(path: Path) -> str:
+    """'written' for a file exactly as add-design writes it, 'edited' for one it
+    wrote that was changed since, 'other' for anything else (the user's).
+
+    A model file is add-design's when its name is the one its header gives
+    (a copy under another name is the user's); a properties file when it is
+    named after its folder's design and says add-design wrote it.
+    """
+    if not path.is_file():
+        return "other"
     try:
-        return bool(WRITTEN_BY.search(path.read_text(errors="replace")[:2000]))
-    except OSError:
-        return False
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return "other"
+    design = path.parent.name
+    if path.suffix == ".yml":
+        if path.name != f"{design}.yml" or "Written by `negsample add-design`" not in text:
+            return "other"
+        ours = properties_text(design, package=False, configs=_existing_configs(path))
+        return "written" if text == ours else "edited"
+    match = HEADER.search(text[:500])
+    if not match or path.name != f"{match.group(2)}_{match.group(1)}{path.suffix}":
+        return "other"
+    kind, named = match.group(1), match.group(2)
+    if path.suffix == ".sql":
+        ours = sql_text(named, kind)
+    elif kind in PYTHON_KINDS:
+        ours = python_text(named, kind)
+    else:  # a Python model kind this package no longer has: only its shape is known
+        ours = text if f"from negsample.dbt_models import {kind}\n" in text else None
+    same = ours is not None and _without_lint_line(text) == _without_lint_line(ours)
+    return "written" if same else "edited"
 
 
-def _obsolete(planned: list[PlannedFile], candidates: list[Path]) -> list[Path]:
-    """Files add-design wrote once that the installed package no longer writes.
+def _obsolete(planned: list[PlannedFile], candidates: list[Path]) -> list[tuple[Path, str]]:
+    """Files add-design wrote once that the installed package no longer writes,
+    each with its ownership ('written' or 'edited').
 
     A model kind the package dropped or renamed would otherwise stay behind
-    and still build; a file without add-design's mark is the user's and is
+    and still build. Only a file exactly as add-design wrote it is removed;
+    one edited since is reported and left, and the user's own files are
     never listed.
     """
     kept = {item.path.resolve() for item in planned}
-    return sorted(
-        path
-        for path in candidates
-        if path.is_file() and path.resolve() not in kept and _written_by_add_design(path)
-    )
+    found = []
+    for path in sorted(candidates):
+        if path.resolve() in kept:
+            continue
+        owner = _ownership(path)
+        if owner != "other":
+            found.append((path, owner))
+    return found
 
 
-def _apply(planned: list[PlannedFile], check: bool, obsolete: list[Path] = ()) -> list[Change]:
+def _apply(
+    planned: list[PlannedFile], check: bool, obsolete: list[tuple[Path, str]] = ()
+) -> list[Change]:
     """Write each planned file whose text differs and remove each obsolete one
     (unless ``check``); say what changed."""
     changes = []
@@ -340,7 +380,10 @@ def _apply(planned: list[PlannedFile], check: bool, obsolete: list[Path] = ()) -
         if not check:
             item.path.parent.mkdir(parents=True, exist_ok=True)
             item.path.write_text(item.text)
-    for path in obsolete:
+    for path, owner in obsolete:
+        if owner == "edited":
+            changes.append(Change(path, "edited"))
+            continue
         changes.append(Change(path, "obsolete" if check else "removed"))
         if not check:
             path.unlink()
