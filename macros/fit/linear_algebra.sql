@@ -168,3 +168,10 @@
   {%- endfor -%}
   {{ return(negsample._condition_number(scaled, scaled_inverse)) }}
 {%- endmacro %}
+
+{#- A row of a matrix times a number. -#}
+{% macro _scaled_row(row, factor) -%}
+  {%- set out = [] -%}
+  {%- for x in row %}{% do out.append(x * factor) %}{% endfor -%}
+  {{ return(out) }}
+{%- endmacro %}

@@ -384,7 +384,7 @@ group by grouping sets ({{ sets | join(', ') }})
         {%- set solved.lower = negsample._lower_inverse(cholesky.factor) -%}
         {%- set norm = negsample._one_norm(sums.hessian) -%}
         {%- if not (norm * negsample._inverse_norm_bound(solved.lower) <= limits.max_condition) -%}
-          {%- set solved.ok = norm * negsample._one_norm(negsample._inverse_from_lower(solved.lower)) <= limits.max_condition -%}
+          {%- set solved.ok = negsample._condition_number(sums.hessian, negsample._inverse_from_lower(solved.lower)) <= limits.max_condition -%}
         {%- endif -%}
       {%- endif -%}
       {%- if not solved.ok -%}

@@ -106,13 +106,6 @@ inner join terms as col_terms on both_triangles.col_index = col_terms.term_index
   {%- endif -%}
 {%- endmacro %}
 
-{#- A row of a matrix times a number. -#}
-{% macro _scaled_row(row, factor) -%}
-  {%- set out = [] -%}
-  {%- for x in row %}{% do out.append(x * factor) %}{% endfor -%}
-  {{ return(out) }}
-{%- endmacro %}
-
 {#-
   <design>_final_model_sql: docs/method.md step 7 on the kept rows: 'final', the
   log-odds corrected fit (offset -ln(pi) on every kept row), and 'ipw', the
