@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from negsample.report import figure_png, load_diagnostics, reliability_figure
+from negsample.tools.report import figure_png, load_diagnostics, reliability_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

@@ -5,7 +5,7 @@ package's own code: the sampling SQL is the package's macros (seeded uniform,
 pilot linear predictor, scores, the sampling-scale solve for both budgets,
 sampling probability, intercept update), compiled by dbt and run on DuckDB
 with every replicate in one query (a replicate is a sampling seed); the fits
-are the functions the package's Python models call (negsample.fit).
+are the functions the package's Python models call (negsample.runtime.fit).
 
 For each design (normal, log-normal, t3 covariates; N rows, 20% held out):
   full-data MLE; uniform sampling with IPW and with log-odds correction (LCL);
@@ -51,19 +51,19 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
-from negsample import designs  # noqa: E402
-from negsample.dbt_inline import compile_inline  # noqa: E402
-from negsample.fit import (  # noqa: E402
+from negsample.oracle import simulations  # noqa: E402
+from negsample.oracle.reference import sigmoid  # noqa: E402
+from negsample.runtime.fit import (  # noqa: E402
     FitError,
     fit_logistic,
     information_inverse_matrix,
     make_design,
 )
-from negsample.reference import sigmoid  # noqa: E402
+from negsample.tools.dbt_inline import compile_inline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-FEATURES = list(designs.FEATURES)
+FEATURES = list(simulations.FEATURES)
 RATES = (0.002, 0.005, 0.01, 0.02)
 SCORES = ("p", "l_optimal", "a_optimal")
 FLOORS = (0.0, 0.1, 0.5)
@@ -212,7 +212,7 @@ class Bench:
         # A real table (``data``: id, label, x1..x6) has no true coefficients.
         real = data is not None
         if data is None:
-            data = designs.simulate(design, rows, data_seed)
+            data = simulations.simulate(design, rows, data_seed)
         is_holdout = (data["id"] % 5) == 4
         self.train = data[~is_holdout].reset_index(drop=True)
         self.holdout = data[is_holdout].reset_index(drop=True)
@@ -225,7 +225,7 @@ class Bench:
         )
         self.design = make_design(self.train, FEATURES, [])
         self.full = fit_logistic(self.train, "label", self.design, what="full-data MLE")
-        self.truth = None if real else designs.true_coefficients(design)
+        self.truth = None if real else simulations.true_coefficients(design)
         self.trace_full = float(np.trace(self.full.covariance[1:, 1:]))
         self.n_positive = int(self.train["label"].sum())
         self.n_negative = len(self.train) - self.n_positive

@@ -17,7 +17,7 @@ DuckDB, every replicate in one query; the package's Python fits).
                  pilot's (setting reuse_pilot: offset -ln pi*,
                  pi* = 1 - (1 - rho0)(1 - pi)).
     Score auto: in each replicate, the pilot's estimated variance trace of
-    every score (negsample.reference.score_variance_traces, the figures
+    every score (negsample.oracle.reference.score_variance_traces, the figures
     negsample_score_choice computes in SQL) picks a score, and auto's fit
     is that score's fit in that replicate (with reuse, the traces under
     pi*). MSE ratio as in efficiency.py: 1 + E|theta^ - theta^_full|^2 /
@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 from efficiency import RATES, RESULTS, SCORE_COLUMN, Bench, compile_templates, fill
-from negsample import reference
-from negsample.fit import FitError, fit_logistic
+from negsample.oracle import reference
+from negsample.runtime.fit import FitError, fit_logistic
 from readme_blocks import write_block
 
 MODES = reference.SCORE_MODES

@@ -2,13 +2,13 @@
 
 The Python final model fits the kept rows twice (offset and IPW, sharing each
 pass over the rows). It reads them from DuckDB in chunks sorted by id
-(negsample.rows), so its memory should not grow with the sample. This builds
+(negsample.runtime.rows), so its memory should not grow with the sample. This builds
 a DuckDB table of the scale benchmark's shape (id, 0/1 label, 10 double
 features, offset, weight) in a fresh process for each size and each way of
 fitting, and prints the peak resident set size side by side:
 
-- streamed: what negsample_final_model does (negsample.fit.fit_logistic_together
-  on negsample.rows.rows_of(relation, order_by="id"), chunks of 262,144 rows);
+- streamed: what negsample_final_model does (negsample.runtime.fit.fit_logistic_together
+  on negsample.runtime.rows.rows_of(relation, order_by="id"), chunks of 262,144 rows);
 - in memory: the whole table copied to pandas and fitted by statsmodels' GLM
   (offset fit, then IPW with HC0), the way a notebook would.
 
@@ -57,8 +57,8 @@ def worker(rows: int, mode: str) -> None:
     out = {"rows": rows, "mode": mode, "data_mb": peak_mb()}
     start = time.perf_counter()
     if mode == "streamed":
-        from negsample.fit import FitSpec, fit_logistic_together, make_design
-        from negsample.rows import rows_of
+        from negsample.runtime.fit import FitSpec, fit_logistic_together, make_design
+        from negsample.runtime.rows import rows_of
 
         sample = rows_of(relation, order_by="id")
         design = make_design(sample, FEATURES, [])

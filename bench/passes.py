@@ -6,10 +6,13 @@ node that sent it). This module runs a build that way, then replays the
 statements in order on a fresh DuckDB file of the same name with DuckDB's
 JSON profiling on, one profile per statement, and counts the scans
 (TABLE_SCAN operators: tables, views' tables, Parquet) that read at least
-half as many rows as the source has: each such scan is a pass. The build
-uses the SQL fit engine so that every statement, the fits' too, is in the
-log (the Python fits read only the samples either way). Used by
-bench/scale.py; `python bench/passes.py PROJECT_DIR ROWS` runs it alone.
+90% as many rows as the source has: each such scan is a pass (the scale
+sample, the samples and the diagnostics' cells are far smaller, from 1M
+rows up). A pass is heavy when an operator above its scan computes the
+pilot score t (the column sampling_score). The build uses the SQL fit engine so that
+every statement, the fits' too, is in the log (the Python fits read only
+the samples either way). Used by bench/scale.py and tests/test_passes.py;
+`python bench/passes.py PROJECT_DIR ROWS` runs it alone.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from pathlib import Path
 import duckdb
 
 TRANSACTIONS = {"begin", "commit", "rollback", "begin transaction"}
+#: A scan reading at least this share of the source's rows is a pass.
+PASS_SHARE = 0.9
+#: The column the pilot score t is computed into: a pass below it is heavy.
+SCORE_COLUMN = "sampling_score"
 
 
 def logged_statements(log: Path) -> list[tuple[str, str]]:
@@ -43,14 +50,16 @@ def logged_statements(log: Path) -> list[tuple[str, str]]:
     return out
 
 
-def _scans(operator: dict) -> list[tuple[str, int]]:
+def _scans(operator: dict, scored: bool = False) -> list[tuple[str, int, bool]]:
+    """(name, rows read, whether an operator above it computes the pilot score t) of each scan."""
+    extra = operator.get("extra_info", {})
+    scored = scored or SCORE_COLUMN in str(extra.get("Projections", ""))
     found = []
     if operator.get("type") == "TABLE_SCAN":
-        extra = operator.get("extra_info", {})
         name = extra.get("Table") or extra.get("Function") or operator.get("name", "")
-        found.append((str(name), int(operator.get("rows_scanned", 0))))
+        found.append((str(name), int(operator.get("rows_scanned", 0)), scored))
     for child in operator.get("children", []):
-        found += _scans(child)
+        found += _scans(child, scored)
     return found
 
 
@@ -133,10 +142,18 @@ def count_passes(
         "preserve_insertion_order": "false",
     }
     passes: Counter[str] = Counter()
-    for node, scans in replay(statements, replayed, settings, work / "profiles"):
-        passes[node] += sum(1 for _, scanned in scans if scanned >= rows / 2)
-    total = sum(passes.values())
-    return {"total": total, "by_node": {n: c for n, c in sorted(passes.items()) if c}}
+    heavy: Counter[str] = Counter()
+    replayed_scans = replay(statements, replayed, settings, work / "profiles")
+    for node, scans in replayed_scans:
+        full = [scored for _, scanned, scored in scans if scanned >= PASS_SHARE * rows]
+        passes[node] += len(full)
+        heavy[node] += sum(full)
+    return {
+        "total": sum(passes.values()),
+        "heavy": sum(heavy.values()),
+        "by_node": {n: c for n, c in sorted(passes.items()) if c},
+        "heavy_by_node": {n: c for n, c in sorted(heavy.items()) if c},
+    }
 
 
 def main() -> None:

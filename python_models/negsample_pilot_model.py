@@ -1,14 +1,14 @@
 """Model pilot_model of design negsample, written by `negsample add-design`.
 
 dbt needs a Python model's refs written literally; the body is the package's
-(negsample.dbt_models.pilot_model).
+(negsample.runtime.dbt_models.pilot_model).
 """
 
 from typing import Any
 
 import pandas as pd
 
-from negsample.dbt_models import pilot_model
+from negsample.runtime.dbt_models import pilot_model
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:

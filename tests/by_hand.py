@@ -1,6 +1,6 @@
 """The model's design vector and log odds written out by hand, for the tests.
 
-Independent of negsample.fit on purpose: a test that rebuilt x-dot with the
+Independent of negsample.runtime.fit on purpose: a test that rebuilt x-dot with the
 package's own Design would agree with the package however it rendered a
 level. Levels are compared as the text the documented rule gives (a boolean
 is 'true'/'false', an integer '1'), and a NULL or a level the coefficient

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from negsample import demo
+from negsample.tools import demo
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).with_name("dbt"))

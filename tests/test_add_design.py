@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from negsample import cli, scaffold
+from negsample.tools import cli, scaffold
 from tests.conftest import PROJECT_DIR
 
 PROJECT = """name: shop
@@ -198,7 +198,7 @@ def test_the_package_models_are_the_default_design_written_by_the_same_code():
     changes = scaffold.write_package_files(PROJECT_DIR, check=True)
     assert len(changes) == len(scaffold.SQL_KINDS) + len(scaffold.PYTHON_KINDS) + 1
     stale = [str(c.path) for c in changes if c.state != "unchanged"]
-    assert not stale, f"run `python -m negsample.scaffold .`: {stale}"
+    assert not stale, f"run `python -m negsample.tools.scaffold .`: {stale}"
 
 
 def test_the_package_materializations_are_the_scaffolds():

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from negsample import demo
+from negsample.tools import demo
 from tests import by_hand
 from tests.conftest import query, run_dbt
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from negsample import designs, reference
-from negsample.fit import fit_logistic, information_inverse_matrix, make_design
+from negsample.oracle import reference, simulations
+from negsample.runtime.fit import fit_logistic, information_inverse_matrix, make_design
 
 pytestmark = pytest.mark.stats
 
@@ -29,8 +29,8 @@ Z95 = 1.959963984540054
 
 
 def one_replicate(seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    data = designs.simulate("normal", ROWS, seed)
-    design = make_design(data, list(designs.FEATURES), [])
+    data = simulations.simulate("normal", ROWS, seed)
+    design = make_design(data, list(simulations.FEATURES), [])
     label = data["label"].to_numpy()
     keys = data["id"].to_numpy(dtype=np.int64)
     n_positive = int(label.sum())
@@ -56,7 +56,7 @@ def one_replicate(seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def test_corrected_intervals_cover_the_true_slopes():
-    truth = designs.true_coefficients("normal")[1:]
+    truth = simulations.true_coefficients("normal")[1:]
     covered = {"lcl": 0, "lcl_reuse": 0}
     too_narrow = 0
     for r in range(REPLICATES):

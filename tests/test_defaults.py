@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from negsample.settings import DEFAULTS
+from negsample.tools.settings import DEFAULTS
 from tests.conftest import PROJECT_DIR
 
 VERDICTS = json.loads((PROJECT_DIR / "bench" / "results" / "efficiency_beyond.json").read_text())

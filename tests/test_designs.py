@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from negsample import cli, scaffold
-from negsample.fit import coefficient_vector, design_from_coefficients
-from negsample.reference import sigmoid
+from negsample.oracle.reference import sigmoid
+from negsample.runtime.fit import coefficient_vector, design_from_coefficients
+from negsample.tools import cli, scaffold
 from tests.conftest import PROJECT_DIR, final_scores_sql, query, run_dbt
 
 pytestmark = pytest.mark.dbt

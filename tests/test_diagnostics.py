@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
-from negsample import demo
-from negsample.reference import sigmoid
+from negsample.oracle.reference import sigmoid
+from negsample.tools import demo
 from tests.conftest import final_scores_sql, query, run_dbt
 
 pytestmark = pytest.mark.dbt

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from negsample.settings import DEFAULTS, flat_var
+from negsample.tools.settings import DEFAULTS, flat_var
 from tests.conftest import PROJECT_DIR, run_dbt
 
 pytestmark = pytest.mark.dbt

@@ -2,7 +2,7 @@
 
 Runs the package's sampling SQL (many seeds in one query) and its fits on
 200,000 rows with 30 replicates, at rho = 0.005, for the uniform design and
-the package's default setting (negsample.settings.DEFAULTS, which the macros share).
+the package's default setting (negsample.tools.settings.DEFAULTS, which the macros share).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negsample.settings import DEFAULTS
+from negsample.tools.settings import DEFAULTS
 from tests.conftest import PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "bench"))

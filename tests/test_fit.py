@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negsample.fit import (
+from negsample.oracle import simulations
+from negsample.oracle.reference import sigmoid, uniform
+from negsample.runtime.fit import (
     FitError,
     FitSpec,
     fit_logistic,
@@ -15,8 +17,7 @@ from negsample.fit import (
     make_design,
     pilot_information_inverse,
 )
-from negsample.reference import sigmoid, uniform
-from negsample.rows import Rows, rows_of, to_pandas
+from negsample.runtime.rows import Rows, rows_of, to_pandas
 
 
 def simulate(rows: int, seed: int) -> pd.DataFrame:
@@ -251,12 +252,10 @@ def test_ipw_with_a_weight_of_a_million_converges_to_statsmodels():
     """Floor 0 gives some kept negatives weights near 1e6; the first Newton step may overshoot."""
     import statsmodels.api as sm
 
-    from negsample import designs
-
-    data = designs.simulate("t3", 100_000, 0)
+    data = simulations.simulate("t3", 100_000, 0)
     features = [c for c in data.columns if c.startswith("x")]
     x_all = np.column_stack([np.ones(len(data))] + [data[c] for c in features])
-    p = sigmoid(x_all @ designs.true_coefficients("t3"))
+    p = sigmoid(x_all @ simulations.true_coefficients("t3"))
     negative = data["label"].to_numpy() == 0
     pi = np.minimum(1.0, 0.005 * p / p[negative].mean())
     pi[negative & (p < 1e-8)] = 1e-6  # the least likely negatives: pi at 1e-6

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negsample import cli
-from negsample.dbt_inline import compile_inline
-from negsample.fit import FitError, fit_logistic, make_design, pilot_information_inverse
-from negsample.rows import rows_of
-from negsample.scaffold import PYTHON_ADAPTERS
+from negsample.runtime.fit import FitError, fit_logistic, make_design, pilot_information_inverse
+from negsample.runtime.rows import rows_of
+from negsample.tools import cli
+from negsample.tools.dbt_inline import compile_inline
+from negsample.tools.scaffold import PYTHON_ADAPTERS
 from tests.conftest import PROJECT_DIR, dbt_env, package_project, query, run_dbt
 
 pytestmark = pytest.mark.dbt
@@ -240,7 +240,7 @@ def failing_fits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
-# Rows for the engines called directly (negsample.fit, and the SQL engine's
+# Rows for the engines called directly (negsample.runtime.fit, and the SQL engine's
 # macros through `dbt compile --inline`): failures the pipeline cannot reach,
 # and a tie between two most frequent levels that differ in case.
 ENGINE_ROWS = """
@@ -342,7 +342,7 @@ def python_nonfinite(database: Path) -> object:
 
 def python_not_converging(database: Path) -> object:
     frame = engine_frame(database)
-    with mock.patch("negsample.fit.MAX_ITERATIONS", 2):
+    with mock.patch("negsample.runtime.fit.MAX_ITERATIONS", 2):
         return fit_logistic(frame, "label", make_design(frame, ["x", "v"], []), what="engine fit")
 
 

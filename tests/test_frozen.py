@@ -21,14 +21,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negsample import cli, demo, reference
-from negsample.fit import (
+from negsample.oracle import reference
+from negsample.runtime.fit import (
     coefficient_vector,
     design_from_coefficients,
     fit_logistic,
     make_design,
     reference_levels,
 )
+from negsample.tools import cli, demo
 from tests.conftest import package_project, query, run_dbt
 
 pytestmark = pytest.mark.dbt

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negsample import demo, reference
+from negsample.oracle import reference
+from negsample.tools import demo
 from tests import by_hand
 from tests.conftest import final_scores_sql, package_project, query, run_dbt
 

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negsample import demo, reference
+from negsample.oracle import reference
+from negsample.tools import demo
 from tests import by_hand
 from tests.conftest import query, run_dbt
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from negsample import demo
-from negsample.fit import (
+from negsample.oracle.reference import sigmoid
+from negsample.runtime.fit import (
     coefficient_vector,
     design_from_coefficients,
     fit_logistic,
     make_design,
 )
-from negsample.reference import sigmoid
+from negsample.tools import demo
 from tests.conftest import query, run_dbt
 
 pytestmark = pytest.mark.dbt

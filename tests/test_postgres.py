@@ -36,8 +36,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from negsample import cli
-from negsample.settings import DEFAULTS
+from negsample.tools import cli
+from negsample.tools.settings import DEFAULTS
 from tests.conftest import PROJECT_DIR, query, run_dbt
 from tests.postgres_server import running_server
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from negsample import reference
+from negsample.oracle import reference
 
 
 def test_pilot_rate_balances_the_classes_and_caps_at_one():

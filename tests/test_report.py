@@ -19,7 +19,7 @@ import pytest
 from matplotlib.image import imread
 from scipy.stats import chi2
 
-from negsample import report
+from negsample.tools import report
 from tests.conftest import PROJECT_DIR, query
 
 pytestmark = pytest.mark.dbt

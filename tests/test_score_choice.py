@@ -1,7 +1,7 @@
 """Score 'auto' and reuse_pilot, built on the demo, against the reference math.
 
 score 'auto': negsample_score_choice holds each mode's estimated variance
-trace, equal to negsample.reference.score_variance_traces on the same pilot
+trace, equal to negsample.oracle.reference.score_variance_traces on the same pilot
 sample; the least is chosen, and the design then samples exactly as a build
 with that score fixed would.
 
@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negsample import reference
-from negsample.fit import coefficient_vector, design_from_coefficients
-from negsample.settings import DEFAULTS
+from negsample.oracle import reference
+from negsample.runtime.fit import coefficient_vector, design_from_coefficients
+from negsample.tools.settings import DEFAULTS
 from tests.conftest import query, run_dbt
 
 pytestmark = pytest.mark.dbt

@@ -205,8 +205,8 @@ def test_required_dbt_version_is_the_one_the_tests_run_on():
 
 
 def test_python_knows_the_package_defaults_the_macro_uses(tmp_path):
-    from negsample.dbt_inline import compile_inline
-    from negsample.settings import DEFAULTS
+    from negsample.tools.dbt_inline import compile_inline
+    from negsample.tools.settings import DEFAULTS
     from tests.conftest import dbt_env
 
     rendered = compile_inline(

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from negsample import demo
-from negsample.reference import sigmoid
+from negsample.oracle.reference import sigmoid
+from negsample.tools import demo
 from tests.conftest import PROJECT_DIR
 
 NEGSAMPLE = str(Path(sys.executable).with_name("negsample"))

@@ -29,8 +29,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from negsample import cli, demo, reference
-from negsample.settings import DEFAULTS
+from negsample.oracle import reference
+from negsample.tools import cli, demo
+from negsample.tools.settings import DEFAULTS
 from tests import by_hand
 from tests.conftest import PROJECT_DIR, query, run_dbt
 

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negsample import demo, reference
-from negsample.fit import coefficient_vector, design_from_coefficients
-from negsample.settings import DEFAULTS
+from negsample.oracle import reference
+from negsample.runtime.fit import coefficient_vector, design_from_coefficients
+from negsample.tools import demo
+from negsample.tools.settings import DEFAULTS
 from tests.conftest import query, run_dbt
 
 pytestmark = pytest.mark.dbt

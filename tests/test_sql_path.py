@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from negsample import reference
+from negsample.oracle import reference
 from tests.conftest import query, run_dbt
 
 pytestmark = pytest.mark.dbt

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from negsample import reference
-from negsample.dbt_inline import compile_inline
+from negsample.oracle import reference
+from negsample.tools.dbt_inline import compile_inline
 from tests.conftest import PROJECT_DIR, dbt_env
 
 

@@ -18,8 +18,9 @@
   {%- set parts = [] -%}
   {%- set only_when_set = ['pilot_coefficients', 'pilot_information'] -%}
   {%- for name in ['source', 'id_column', 'label_column', 'numeric_features', 'categorical_features',
-                   'sampling_rate', 'pilot_ratio', 'score', 'floor', 'budget', 'seed',
-                   'pilot_score_column', 'null_features', 'reuse_pilot'] + only_when_set -%}
+                   'sampling_rate', 'pilot_ratio', 'score', 'objective', 'floor', 'budget', 'seed',
+                   'pilot_score_column', 'null_features', 'reuse_pilot', 'scale_sample_size',
+                   'recalibrate_intercept'] + only_when_set -%}
     {%- set value = cfg[name].text if name == 'source' else cfg[name] -%}
     {%- if value is not none or name not in only_when_set -%}
       {%- do parts.append(name ~ '=' ~ (value | join(',') if value is iterable and value is not string else value)) -%}
@@ -58,7 +59,13 @@
 {% macro _frozen_parameters(cfg) -%}
   {%- if negsample._frozen_state(cfg) != 'reuse' -%}{{ return(none) }}{%- endif -%}
   {%- set scale = negsample._stored_relation(cfg, 'sampling_scale') -%}
-  {%- set row = run_query('select * from ' ~ scale).rows[0] -%}
+  {%- set rows = run_query('select * from ' ~ scale).rows -%}
+  {#- Tables a build without freeze_design wrote are not a stored design:
+      they are replaced only by a full refresh, which estimates one. -#}
+  {%- if rows | length != 1 or 'is_frozen_store' not in rows[0].keys() or not rows[0]['is_frozen_store'] -%}
+    {{ negsample._fail("design '" ~ cfg.design ~ "' has the setting freeze_design (" ~ negsample._setting_label(cfg.design, 'freeze_design') ~ ") but its tables were built without it, so no design is stored yet; run `dbt build --full-refresh` once to estimate and store it (later builds then reuse it)") }}
+  {%- endif -%}
+  {%- set row = rows[0] -%}
   {%- set old_key = row['design_key'] -%}
   {%- set new_key = negsample._design_key(cfg) -%}
   {%- if old_key != new_key -%}

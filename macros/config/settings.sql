@@ -24,6 +24,7 @@
     'sampling_rate': 0.05,
     'pilot_ratio': 1,
     'score': 'a_optimal',
+    'objective': 'scores',
     'floor': 0.1,
     'budget': 'paper',
     'seed': 42,
@@ -31,9 +32,9 @@
     'fit_engine': 'auto',
     'freeze_design': false,
     'recalibrate_intercept': true,
-    'persist_scores': true,
     'reuse_pilot': true,
     'max_levels': 100,
+    'scale_sample_size': 200000,
     'null_features': 'error',
     'pilot_coefficients': none,
     'pilot_information': none,
@@ -199,13 +200,13 @@
     'sampling_rate': negsample._as_number(design, 'sampling_rate', raw.sampling_rate),
     'pilot_ratio': negsample._as_number(design, 'pilot_ratio', raw.pilot_ratio),
     'floor': negsample._as_number(design, 'floor', raw.floor),
-    'score': negsample._as_choice(design, 'score', raw.score, ['uniform', 'p', 'l_optimal', 'a_optimal', 'auto']),
+    'score': negsample._as_choice(design, 'score', raw.score, negsample._score_modes() + ['auto']),
+    'objective': negsample._as_choice(design, 'objective', raw.objective, ['scores', 'coefficients']),
     'budget': negsample._as_choice(design, 'budget', raw.budget, ['paper', 'exact']),
     'null_features': negsample._as_choice(design, 'null_features', raw.null_features, ['error', 'impute_mean']),
     'fit_engine': negsample._fit_engine(design, negsample._as_choice(design, 'fit_engine', raw.fit_engine, ['auto', 'python', 'sql'])),
     'freeze_design': negsample._as_boolean(design, 'freeze_design', raw.freeze_design),
     'recalibrate_intercept': negsample._as_boolean(design, 'recalibrate_intercept', raw.recalibrate_intercept),
-    'persist_scores': negsample._as_boolean(design, 'persist_scores', raw.persist_scores),
     'reuse_pilot': negsample._as_boolean(design, 'reuse_pilot', raw.reuse_pilot),
     'pilot_score_column': raw.pilot_score_column,
     'pilot_coefficients': negsample._as_relation_name(design, 'pilot_coefficients', raw.pilot_coefficients),
@@ -230,6 +231,10 @@
     {{ negsample._fail(label(design, 'max_levels') ~ " is " ~ raw.max_levels ~ "; it must be an integer >= 2") }}
   {%- endif -%}
   {%- do cfg.update({'max_levels': raw.max_levels | int}) -%}
+  {%- if raw.scale_sample_size is not number or raw.scale_sample_size is boolean or (raw.scale_sample_size | int) != raw.scale_sample_size or raw.scale_sample_size < 1 -%}
+    {{ negsample._fail(label(design, 'scale_sample_size') ~ " is " ~ raw.scale_sample_size ~ "; it must be a positive integer (negatives drawn to estimate w and the scale)") }}
+  {%- endif -%}
+  {%- do cfg.update({'scale_sample_size': raw.scale_sample_size | int}) -%}
   {%- if (cfg.numeric_features | length) + (cfg.categorical_features | length) == 0 -%}
     {{ negsample._fail(label(design, 'numeric_features') ~ " and " ~ label(design, 'categorical_features') ~ " are both empty; list at least one feature") }}
   {%- endif -%}
@@ -279,7 +284,7 @@
   {#- reuse_pilot reuses the pilot sample this design draws; with the pilot's
       coefficients or p~ given, none is drawn, and there is nothing to reuse. -#}
   {%- do cfg.update({'reuse_pilot': cfg.reuse_pilot and cfg.pilot_source == 'python'}) -%}
-  {%- if cfg.score in ['a_optimal', 'auto'] and cfg.pilot_source == 'relation' and not cfg.pilot_information -%}
+  {%- if cfg.score in ['a_optimal', 'logit_optimal', 'auto'] and cfg.pilot_source == 'relation' and not cfg.pilot_information -%}
     {{ negsample._fail("score '" ~ cfg.score ~ "' needs the inverse pilot information matrix. With " ~ label(design, 'pilot_coefficients') ~ " set, the pilot is not fitted here: set " ~ label(design, 'pilot_information') ~ " to a model or seed with columns row_term, row_level, col_term, col_level, value") }}
   {%- endif -%}
   {{ return(cfg) }}
@@ -312,6 +317,7 @@
     'numeric_features': cfg.numeric_features,
     'categorical_features': cfg.categorical_features,
     'score': cfg.score,
+    'candidate_scores': negsample._candidate_scores(cfg),
     'freeze_design': cfg.freeze_design,
     'pilot_source': cfg.pilot_source,
     'final_source': ('relation' if cfg.final_coefficients else 'python'),

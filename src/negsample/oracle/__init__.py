@@ -1,0 +1,1 @@
+"""The reference the package is tested against: the method in NumPy, and the paper's simulations."""

@@ -1,0 +1,1 @@
+"""Tooling around the package: the command line, add-design, the report, the demo data."""
