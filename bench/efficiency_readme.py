@@ -1,269 +1,166 @@
-"""The README's efficiency summary, computed from bench/efficiency.py's results.
+"""The README's efficiency blocks, computed from the efficiency benchmarks' results.
 
-`python bench/efficiency.py` (and `--render-only`) writes this text into the
-README block `efficiency-summary`; tests/test_readme.py recomputes it from
-the committed results and holds the block to it, so that every figure the
-section quotes is one the results give.
+`python bench/efficiency.py` (any of its studies, and `--render-only`)
+writes every block into bench/results/efficiency_readme.md (the --quick run
+into efficiency_readme_quick.md), and the committed run also into the
+README, between `<!-- NAME:begin -->` and `<!-- NAME:end -->` wherever
+those markers are. tests/test_readme.py recomputes each block from the
+committed results and holds the README to it, so every figure the section
+quotes is one the results give.
 
-    .venv/bin/python bench/efficiency_readme.py          # rewrite the block
+    .venv/bin/python bench/efficiency_readme.py          # rewrite the blocks
 """
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DESIGNS = {"normal": "normal", "t3": "t3", "lognormal": "log-normal"}
-SHOWN_RATES = (0.002, 0.005, 0.02)
-SCORES = ("p", "l_optimal", "a_optimal")
-DEFAULT = "a_optimal floor=0.1 paper"
+SCORES = ("uniform", "p", "l_optimal", "a_optimal", "logit_optimal")
+BLOCKS = ("efficiency-summary", "efficiency-beyond", "efficiency-scale")
 
 
-def load(results: Path = RESULTS) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The summary table and the paired LCL - IPW gaps of the committed run."""
-    summary = pd.read_csv(results / "efficiency.csv")
-    extras = pd.concat(
-        [
-            pd.read_csv(path)
-            for path in sorted((results / "efficiency_designs").glob("*_extra.csv"))
-        ],
-        ignore_index=True,
-    )
-    gaps = extras[extras["setting"] != "full data"][
-        ["design", "rate", "setting", "lcl_minus_ipw", "se"]
+def _setting(score: str) -> str:
+    return "uniform" if score == "uniform" else f"{score} paper floor=0.1"
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def summary_block(results: Path, suffix: str) -> str | None:
+    path = results / f"efficiency{suffix}.csv"
+    if not path.exists():
+        return None
+    summary = pd.read_csv(path)
+    facts = _json(results / f"efficiency{suffix}.json")
+    fit = summary[summary["method"] == "lcl_reuse"].set_index(["table", "rate", "setting"])
+    lines = [
+        "| design | ρ | " + " | ".join(f"`{s}`" for s in SCORES) + " | kept / ρN0, `a_optimal` |",
+        "|---|---|" + "---|" * (len(SCORES) + 1),
     ]
-    return summary, gaps
+    for (table, rate), _ in fit.groupby(level=["table", "rate"], sort=False):
+        values = [
+            f"{fit.loc[(table, rate, _setting(s)), 'slopes']:.2f} / "
+            f"{fit.loc[(table, rate, _setting(s)), 'logit']:.2f}"
+            for s in SCORES
+        ]
+        share = fit.loc[(table, rate, _setting("a_optimal")), "kept_share"]
+        lines.append(f"| {table} | {rate:g} | " + " | ".join(values) + f" | {share:.2f} |")
+    non_uniform = fit[fit.index.get_level_values("setting").isin([_setting(s) for s in SCORES[1:]])]
+    uniform = fit.xs("uniform", level="setting")
+    margins = {
+        metric: uniform[metric] / non_uniform.groupby(level=["table", "rate"])[metric].min()
+        for metric in ("slopes", "logit")
+    }
+    lines += [
+        "",
+        "(slopes / logit: the MSE of the slopes and of the served logit, each ÷ the full-data "
+        "fit's; the package's default fit on the union with the pilot's draw; budget `paper`, "
+        "floor 0.1; Monte Carlo SEs in `bench/results/efficiency.md`.)",
+        "",
+        f"- The best non-uniform score beats uniform sampling by {_span(margins['slopes'])} on "
+        f"the slopes and {_span(margins['logit'])} on the served logit.",
+        f"- The corrected fit (lcl) is worse than IPW on the same draws beyond 2 SE in "
+        f"{facts.get('lcl_worse_than_ipw', 0)} of {facts.get('lcl_vs_ipw_comparisons', 0)} "
+        f"comparisons (largest z {facts.get('lcl_vs_ipw_worst_z', float('nan')):+.1f}).",
+    ]
+    return "\n".join(lines)
 
 
-def _cells(summary: pd.DataFrame, method: str = "lcl") -> pd.DataFrame:
-    """The main cells (pilot ratio 1) of one method, indexed by design, rate and setting."""
-    main = summary[(summary["pilot_ratio"] == 1.0) & (summary["method"] == method)]
-    return main.set_index(["design", "rate", "setting"])
-
-
-def _x(value: float) -> str:
-    return f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
-
-
-def _span(values: pd.Series | list[float], fmt: Callable[[float], str] = _x) -> str:
-    low, high = fmt(min(values)), fmt(max(values))
+def _span(values: pd.Series) -> str:
+    low, high = f"{np.min(values):.2f}x", f"{np.max(values):.2f}x"
     return low if low == high else f"{low} to {high}"
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:+.0f}%".replace("-", "−")
-
-
-def _mse(cell: pd.Series) -> str:
-    value, se = cell["mse_ratio"], cell["mse_ratio_se"]
-    if value >= 100:
-        return f"{value:.0f} ± {se:.0f}"
-    if value >= 10:
-        return f"{value:.1f} ± {se:.1f}"
-    return f"{value:.2f} ± {se:.2f}"
-
-
-def table(summary: pd.DataFrame) -> list[str]:
-    lcl, ipw = _cells(summary), _cells(summary, "ipw")
+def beyond_block(results: Path, suffix: str) -> str | None:
+    verdicts = _json(results / f"efficiency_beyond{suffix}.json")
+    if not verdicts:
+        return None
+    candidates = verdicts["score_candidates"]
+    auto = verdicts["auto_vs_best"]
+    real = verdicts["default_on_real_tables"]
     lines = [
-        "| design | ρ | uniform, ipw | uniform | `p` | `l_optimal` | `a_optimal` (default) "
-        "| default vs uniform |",
-        "|---|---|---|---|---|---|---|---|",
+        f"- Defaults the evidence supports: score `{verdicts['score']}`, budget "
+        f"`{verdicts['budget']}`, objective `{verdicts['objective']}`, reuse_pilot "
+        f"`{str(verdicts['reuse_pilot']).lower()}`.",
+        "- Cells in which each candidate score is worse than the best fixed score beyond 2 SE: "
+        + ", ".join(f"`{c}` {t['worse']} of {t['cells']}" for c, t in candidates.items())
+        + ".",
+        "- Score auto against the best fixed score on its objective's metric: "
+        + "; ".join(
+            f"objective {o}: worse beyond 2 SE in {t['worse']} of {t['cells']} cells "
+            f"(largest z {t['worst_z']:+.1f})"
+            for o, t in auto.items()
+        )
+        + ".",
+        f"- The package's default on the real tables' served logit: worse than the best fixed "
+        f"score beyond 2 SE in {real['worse']} of {real['cells']} cells.",
     ]
-    for design, shown in DESIGNS.items():
-        for rate in SHOWN_RATES:
-            scores = [_mse(lcl.loc[(design, rate, f"{s} floor=0.1 paper")]) for s in SCORES]
-            uniform = lcl.loc[(design, rate, "uniform")]
-            margin = uniform["mse_ratio"] / lcl.loc[(design, rate, DEFAULT)]["mse_ratio"]
-            lines.append(
-                f"| {shown} | {rate:g} | {_mse(ipw.loc[(design, rate, 'uniform')])} | "
-                f"{_mse(uniform)} | " + " | ".join(scores) + f" | {_x(margin)} |"
-            )
-    return lines
+    for name, facts in verdicts["coverage"].items():
+        lines.append(
+            f"- Coverage of the 95% intervals, {name}: {facts['min']:.3f} to {facts['max']:.3f}."
+        )
+    return "\n".join(lines)
 
 
-def correction_vs_ipw(summary: pd.DataFrame, gaps: pd.DataFrame) -> str:
-    worst = gaps.assign(z=gaps["lcl_minus_ipw"] / gaps["se"]).sort_values("z").iloc[-1]
-    verdict = "never worse" if worst["z"] <= 2 else "worse in some cells"
-    lcl, ipw = _cells(summary), _cells(summary, "ipw")
-    uniform = lcl.xs("uniform", level="setting")["mse_ratio"]
-    gain = ipw.xs("uniform", level="setting")["mse_ratio"] / uniform
-    heavy = gain[gain.index.get_level_values("design").isin(["normal", "t3"])]
-    light = gain[gain.index.get_level_values("design") == "lognormal"]
-    return (
-        "- **Log-odds correction vs IPW.** On the same samples the corrected\n"
-        f"  likelihood is {verdict} than IPW beyond Monte Carlo error: the paired\n"
-        "  difference least in its favour (in standard errors) is "
-        f"{worst['lcl_minus_ipw']:+.3f} ± {worst['se']:.3f}. "
-        "Under uniform sampling it\n"
-        f"  is far better: {_span(heavy)} lower MSE on the normal and t3 designs, "
-        f"{_span(light)}\n  on the log-normal one (Theorem 5 of the paper)."
-    )
-
-
-def nonuniform_vs_uniform(summary: pd.DataFrame) -> str:
-    lcl = _cells(summary)
-    candidates = lcl[lcl.index.get_level_values("setting") != "uniform"]
-    best = candidates.groupby(level=["design", "rate"])["mse_ratio"].min()
-    uniform = lcl.xs("uniform", level="setting")["mse_ratio"]
-    margin = (uniform / best).dropna()
-    everywhere = "at every ρ on every design" if (margin > 1).all() else "in most cells"
-    low = margin[margin.index.get_level_values("rate") <= 0.005]
-    spans = {d: _span(low.xs(d, level="design")) for d in DESIGNS}
-    normal_02 = lcl.loc[("normal", 0.02, DEFAULT)]["mse_ratio"]
-    return (
-        "- **Non-uniform vs uniform.** The best non-uniform estimator beats uniform\n"
-        f"  sampling with correction {everywhere}: at ρ ≤ 0.005 by\n"
-        f"  {spans['normal']} on the normal design, {spans['t3']} on t3, and "
-        f"{spans['lognormal']} on the\n"
-        "  log-normal design (the paper's reference implementation also finds only\n"
-        "  about 1.2x to 1.5x there).\n"
-        "- **Against the full data.** On the normal design at ρ = 0.02 the default's MSE\n"
-        f"  is {normal_02:.2f}x the full-data MLE's from 2% of the negatives."
-    )
-
-
-def calibration(summary: pd.DataFrame) -> str:
-    lcl = _cells(summary)
-    is_uniform = lcl.index.get_level_values("setting") == "uniform"
-    before = (lcl["calibration"] - 1).abs()
-    worst_uniform = before[is_uniform].idxmax()
-    after = (lcl["calibration_updated"] - 1).abs().max()
-    return (
-        "- **Calibration in the large.** Without the intercept update, the mean of\n"
-        "  `corrected_prob` over the table is within "
-        f"{100 * before[~is_uniform].max():.1f}% of the observed rate in\n"
-        "  every non-uniform cell, but uniform sampling is up to "
-        f"{100 * before[is_uniform].max():.1f}%\n"
-        f"  off ({DESIGNS[worst_uniform[0]]}, ρ = {worst_uniform[1]:g}). With the one-pass "
-        "intercept update\n  (`negsample:recalibrate_intercept`, on by default) every cell, "
-        f"uniform included, is within {100 * after:.1f}%."
-    )
-
-
-def defaults(summary: pd.DataFrame) -> str:
-    lcl = _cells(summary)
-    paper = [f"{s} floor=0.1 paper" for s in SCORES]
-    cells = lcl[lcl.index.get_level_values("setting").isin(paper)]
-    held, lost = 0, []
-    for (design, rate), group in cells.groupby(level=["design", "rate"]):
-        group = group.droplevel(["design", "rate"])
-        best = group["mse_ratio"].idxmin()
-        mine = group.loc[DEFAULT]
-        if mine["mse_ratio"] - group["mse_ratio"].min() <= mine["mse_ratio_se"]:
-            held += 1
-        else:
-            lost.append(
-                f"on {DESIGNS[design]} at ρ = {rate:g}, `{best.split()[0]}` is "
-                f"{group.loc[best, 'mse_ratio']:.2f} against {mine['mse_ratio']:.2f}"
-            )
-    p_gap = (
-        cells.xs(DEFAULT, level="setting")["mse_ratio"]
-        - cells.xs("p floor=0.1 paper", level="setting")["mse_ratio"]
-    )
-    never_worse = (
-        "it is never worse than `p`"
-        if (p_gap <= cells.xs(DEFAULT, level="setting")["mse_ratio_se"]).all()
-        else "it is sometimes worse than `p`"
-    )
-
-    def floor_change(floor: str, budget: str) -> pd.Series:
-        ratios = []
-        for score in SCORES:
-            ten = lcl.xs(f"{score} floor=0.1 {budget}", level="setting")
-            other = lcl.xs(f"{score} floor={floor} {budget}", level="setting")
-            joined = other.join(ten.add_suffix("_ten"), how="inner")
-            ratios.append(joined)
-        return pd.concat(ratios)
-
-    zero = pd.concat([floor_change("0", b) for b in ("paper", "exact")])
-    zero_within = (
-        (zero["mse_ratio"] - zero["mse_ratio_ten"]).abs() <= zero["mse_ratio_se_ten"]
-    ).mean()
-    half_paper = floor_change("0.5", "paper")
-    half_exact = floor_change("0.5", "exact")
-    paper_change = half_paper["mse_ratio"] / half_paper["mse_ratio_ten"] - 1
-    exact_change = half_exact["mse_ratio"] / half_exact["mse_ratio_ten"] - 1
-
-    budget = {}
-    for design in DESIGNS:
-        rel = []
-        for score in SCORES:
-            p = lcl.xs((design, f"{score} floor=0.1 paper"), level=["design", "setting"])
-            e = lcl.xs((design, f"{score} floor=0.1 exact"), level=["design", "setting"])
-            rel.append(p["mse_ratio"] / e["mse_ratio"] - 1)
-        budget[design] = pd.concat(rel)
-    smooth = pd.concat([budget["normal"], budget["lognormal"]])
-    mostly = "mostly better" if (smooth < 0).mean() > 0.5 else "mostly worse"
-
-    ratios = summary[
-        (summary["rate"] == 0.005)
-        & (summary["setting"] == "a_optimal floor=0.1 exact")
-        & (summary["method"] == "lcl")
-    ]
-    spread = []
-    for _, group in ratios.groupby("design"):
-        base = group[group["pilot_ratio"] == 1.0].iloc[0]
-        spread.append(((group["mse_ratio"] - base["mse_ratio"]).abs() / base["mse_ratio_se"]).max())
-    pilot_ratios = ", ".join(f"{r:g}" for r in sorted(ratios["pilot_ratio"].unique()))
-
-    exception = f" ({'; '.join(lost)})" if lost else ""
-    return (
-        "**Why the defaults are what they are.** `score: a_optimal` has the lowest MSE,\n"
-        f"or one within one Monte Carlo SE of the lowest, in {held} of the {held + len(lost)} "
-        f"design × ρ cells{exception}, and {never_worse}; its cost is the pilot's "
-        "information matrix, which\nthe pilot fit computes with the fit. "
-        f"`floor: 0.1` matches floor 0 to within one SE in {zero_within:.0%} of the cells "
-        "and protects rows a poor pilot would score near\nzero; floor 0.5 changes the MSE by "
-        f"{_span(paper_change, _pct)} under `paper` but by {_span(exact_change, _pct)} under "
-        "`exact`. `budget: paper` (the paper's π = ρ·t/w, clipped) is\n"
-        f"within {100 * smooth.abs().max():.0f}% of `exact` "
-        f"on the normal and log-normal designs ({mostly})\nand "
-        f"{_span(budget['t3'], _pct)} on t3; it is kept because its one aggregate is "
-        "bit-reproducible at any DuckDB thread\ncount, while the exact solve's parallel sums "
-        "may differ in the last bits\nbetween runs. Pilot ratios "
-        f"{pilot_ratios} give MSEs within {max(spread):.1f} SE of ratio 1\n"
-        "(ρ = 0.005, `a_optimal`, floor 0.1, `exact`), so the ratio stays 1."
-    )
-
-
-def block(summary: pd.DataFrame, gaps: pd.DataFrame) -> str:
-    """The text of the README block `efficiency-summary`."""
+def scale_block(results: Path, suffix: str) -> str | None:
+    facts = _json(results / f"efficiency_scale{suffix}.json")
+    if not facts:
+        return None
+    sizes = ", ".join(f"{t} {n:,}" for t, n in facts["small_scale_sizes"].items())
     return "\n".join(
         [
-            *table(summary),
-            "",
-            "(floor 0.1, budget `paper`, pilot ratio 1 in every non-uniform column.)",
-            "",
-            correction_vs_ipw(summary, gaps),
-            nonuniform_vs_uniform(summary),
-            calibration(summary),
-            "",
-            defaults(summary),
+            f"- Small scale samples (N0 / 20: {sizes}) against a full pass, paired on the same "
+            f"draws: worse beyond 2 SE in {facts['scale_worse']} of {facts['scale_cells']} "
+            f"comparisons (largest z {facts['scale_worst_z']:+.1f}).",
+            f"- w's relative error is at most {facts['w_error_over_stated_max']:.2f}x the "
+            "`w_relative_error` the package states.",
+            f"- The kept count falls within its stated 95% range in "
+            f"{facts['kept_coverage_min']:.3f} to {facts['kept_coverage_max']:.3f} of draws per "
+            f"design; under budget exact the main draw's count within ρN0's range in "
+            f"{facts['exact_main_coverage_min']:.3f} to {facts['exact_main_coverage_max']:.3f}.",
         ]
     )
 
 
-def write(results: Path = RESULTS) -> str:
-    """Write the README block from the results in ``results``; return its text."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from readme_blocks import write_block
+def blocks(results: Path = RESULTS, suffix: str = "") -> dict[str, str]:
+    """Every block the results in ``results`` give (a block whose results are absent is left out)."""
+    makers = {
+        "efficiency-summary": summary_block,
+        "efficiency-beyond": beyond_block,
+        "efficiency-scale": scale_block,
+    }
+    out = {name: make(results, suffix) for name, make in makers.items()}
+    return {name: text for name, text in out.items() if text is not None}
 
-    text = block(*load(results))
-    write_block("efficiency-summary", text)
-    return text
+
+def write(results: Path = RESULTS, suffix: str = "") -> dict[str, str]:
+    """Write the blocks to efficiency_readme{suffix}.md, and the committed ones into the README."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from readme_blocks import README, markers, write_block
+
+    found = blocks(results, suffix)
+    text = "\n\n".join(f"{markers(n)[0]}\n{t}\n{markers(n)[1]}" for n, t in found.items())
+    (results / f"efficiency_readme{suffix}.md").write_text(text + "\n")
+    if not suffix and results.resolve() == RESULTS.resolve():
+        readme = README.read_text()
+        for name, content in found.items():
+            if markers(name)[0] in readme:
+                write_block(name, content)
+    return found
 
 
 def main() -> int:
-    print(write())
+    for name, text in write().items():
+        print(f"{name}:\n{text}\n")
     return 0
 
 
 if __name__ == "__main__":
-    np.seterr(all="raise")
     sys.exit(main())

@@ -100,12 +100,14 @@ def package_project(
 
 
 def final_scores_sql(design: str = "negsample", id_column: str = "id", label: str = "label") -> str:
-    """Every row's final-fit log odds before the intercept update, from the scored view."""
+    """Every row's pilot and final-fit log odds (before the intercept update) and pi."""
     return (
-        f"select s.{id_column}, s.{label}, s.pilot_prob, s.sampling_prob, s.is_sampled, "
-        "s.corrected_logit - case when u.is_applied then u.intercept_delta else 0.0 end "
-        "as final_logit "
-        f"from {design}_scored as s cross join {design}_intercept_update as u"
+        f"select s.{id_column}, s.{label}, p.pilot_logit, p.pilot_prob, p.sampling_prob, "
+        "p.is_sampled, s.corrected_logit - case when u.is_applied then u.intercept_delta "
+        "else 0.0 end as final_logit "
+        f"from {design}_scored as s "
+        f"inner join {design}_sampling_probs as p on s.{id_column} = p.{id_column} "
+        f"cross join {design}_intercept_update as u"
     )
 
 
@@ -115,11 +117,35 @@ def query(database: Path, sql: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo pipeline built once with default vars (``dbt build``, data tests included)."""
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DbtRun]:
+    """The demo pipeline built once with default vars (``dbt build``, data tests included).
+
+    The build is not required to pass: tests read its tables, and
+    test_pipeline.py holds its data tests to passing, so that a mistake
+    they catch fails that test, not every test's set-up.
+    """
     database = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    run_dbt(["build"], database)
+    return database, run_dbt(["build"], database, check=False)
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_build: tuple[Path, DbtRun]) -> Path:
+    """The demo build's database (every model built; see demo_build)."""
+    database, run = demo_build
+    if not database.exists():
+        raise AssertionError(f"the demo build made no database:\n{run.output[-6000:]}")
     return database
+
+
+def data_test_results(database: Path) -> dict[str, str]:
+    """{data test name: status} of the last dbt build on ``database`` (its run_results.json)."""
+    results = dbt_env(database)["DBT_TARGET_PATH"]
+    loaded = json.loads((Path(results) / "run_results.json").read_text())
+    return {
+        r["unique_id"].split(".")[2]: r["status"]
+        for r in loaded["results"]
+        if r["unique_id"].startswith("test.")
+    }
 
 
 @pytest.fixture()

@@ -7,11 +7,11 @@ the full table's score equation for the intercept. Its sampling standard
 deviation is sqrt(a' V a - 1 / sum p(1 - p)), with V the final fit's
 covariance and a = sum p(1 - p) x-dot / sum p(1 - p): the variance of
 a' (theta_sample - theta_full), the full-table MLE being efficient
-(a' V_full a is exactly 1 / sum p(1 - p)). The demo's fit lies within 4 of
-them (1.8); a final logit shifted by +0.35, which predicts 1.36 times the
-observed positives, lies more than 12 away. The package's own data test,
-|delta| <= 4 times the intercept's standard error, is looser: it fails
-when the shift is large (here +2).
+(a' V_full a is exactly 1 / sum p(1 - p)). The package's data test holds
+delta to sqrt(a' V a) (a little larger: it does not subtract the full
+table's own share), with a estimated on the scale sample. The demo's fit
+lies within 4 of them; a final logit shifted by +0.35, which predicts 1.36
+times the observed positives, lies far beyond, and the data test fails.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ import pytest
 
 from negsample.tools import demo
 from tests import by_hand
-from tests.conftest import query, run_dbt
+from tests.conftest import data_test_results, query, run_dbt
 
-pytestmark = pytest.mark.dbt
+pytestmark = [pytest.mark.dbt, pytest.mark.core]
 
 NOT_RECALIBRATED = {"negsample:recalibrate_intercept": False}
 SHIFT = 0.35
-UPDATE_TEST = "negsample_expression_is_true_negsample_intercept_update_abs_intercept_delta_4"
+UPDATE_TEST = "negsample_negsample_expression_is_true_negsample_intercept_update_abs_intercept_delta_z_4"
 
 
 def rebuilt(demo_db: Path, folder: Path, shift: float = 0.0, check: bool = True):
@@ -62,7 +62,7 @@ def as_fitted(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def shifted(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return rebuilt(demo_db, tmp_path_factory.mktemp("shifted"), SHIFT)[0]
+    return rebuilt(demo_db, tmp_path_factory.mktemp("shifted"), SHIFT, check=False)[0]
 
 
 def calibration(database: Path) -> dict[str, float]:
@@ -93,6 +93,7 @@ def calibration(database: Path) -> dict[str, float]:
         "sd": float(np.sqrt(excess)),
         "ratio": p.sum() / n_positive,
         "mean_prob": p.mean(),
+        "sum_variance": variance.sum(),
     }
 
 
@@ -120,6 +121,12 @@ def test_final_fit_is_calibrated_within_its_standard_error(as_fitted):
     scored = query(as_fitted, "select avg(corrected_prob) as p from negsample_scored")
     assert scored["p"].iloc[0] == pytest.approx(got["mean_prob"], rel=1e-12)
     assert abs(got["delta"]) <= 4 * got["sd"], got
+    # The data test's sd is sqrt(a' V a): the same up to the full table's
+    # share, with a from the scale sample (here every row: the demo's
+    # negatives are fewer than scale_sample_size).
+    full_share = got["sd"] ** 2 + 1 / got["sum_variance"]
+    assert update["intercept_delta_sd"] ** 2 == pytest.approx(full_share, rel=1e-6)
+    assert update["delta_sd_source"] == "covariance"
 
 
 def test_a_shifted_final_logit_fails_the_calibration_check(shifted):
@@ -130,8 +137,8 @@ def test_a_shifted_final_logit_fails_the_calibration_check(shifted):
     assert abs(got["delta"]) > 4 * got["sd"], got
 
 
-def test_the_update_size_data_test_fails_on_a_badly_shifted_logit(demo_db, tmp_path):
-    _, run = rebuilt(demo_db, tmp_path, shift=2.0, check=False)
+def test_the_update_size_data_test_fails_on_a_shifted_logit(demo_db, tmp_path):
+    database, run = rebuilt(demo_db, tmp_path, shift=SHIFT, check=False)
     assert not run.ok
-    failed = [line for line in run.output.splitlines() if " FAIL " in line]
-    assert len(failed) == 1 and UPDATE_TEST in failed[0], run.output[-3000:]
+    failed = [name for name, status in data_test_results(database).items() if status == "fail"]
+    assert failed == [UPDATE_TEST], run.output[-3000:]

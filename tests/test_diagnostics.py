@@ -11,7 +11,7 @@ from negsample.oracle.reference import sigmoid
 from negsample.tools import demo
 from tests.conftest import final_scores_sql, query, run_dbt
 
-pytestmark = pytest.mark.dbt
+pytestmark = [pytest.mark.dbt, pytest.mark.core]
 
 EPS = 1e-15
 
@@ -29,15 +29,18 @@ def reference_log_loss(label: np.ndarray, predicted: np.ndarray) -> float:
     return float(-np.mean(label * np.log(p) + (1 - label) * np.log(1 - p)))
 
 
-def score_cells(predicted: np.ndarray) -> np.ndarray:
-    """negsample._score_cell: the 1/10000 log-odds grid cell of each probability."""
-    p = np.clip(predicted, EPS, 1 - EPS)
-    return np.floor(10000.0 * np.log(p / (1 - p)))
+LOGIT_LIMIT = 34.538776394910684  # the logit of 1 - 1e-15
 
 
-def reference_deciles(label: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
+def score_cells(logit: np.ndarray) -> np.ndarray:
+    """negsample._logit_cell: the 1/10000 log-odds grid cell of each log odds."""
+    return np.floor(10000.0 * np.clip(logit, -LOGIT_LIMIT, LOGIT_LIMIT))
+
+
+def reference_deciles(label: np.ndarray, logit: np.ndarray) -> pd.DataFrame:
     """Deciles as the model cuts them: whole cells, each in the decile of its first row."""
-    frame = pd.DataFrame({"cell": score_cells(predicted), "label": label, "p": predicted})
+    predicted = sigmoid(logit)
+    frame = pd.DataFrame({"cell": score_cells(logit), "label": label, "p": predicted})
     cells = frame.groupby("cell").agg(n=("label", "size"), pos=("label", "sum"), sp=("p", "sum"))
     below = cells["n"].cumsum() - cells["n"]
     cells["decile"] = np.minimum(10, 1 + np.floor(10.0 * below / len(frame))).astype(int)
@@ -53,12 +56,12 @@ def reference_deciles(label: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
 
 
 def final_scores(database) -> pd.DataFrame:
-    """label, pilot_prob, the final fit's probability and the uncorrected score of every row."""
+    """label, the pilot's and the final fit's log odds and probabilities and the uncorrected
+    score of every row (the demo's scale sample holds every row, so its estimates are exact)."""
     rows = query(database, final_scores_sql())
     rows["final_prob"] = sigmoid(rows["final_logit"].to_numpy())
-    rows["uncorrected_prob"] = sigmoid(
-        rows["final_logit"].to_numpy() - np.log(rows["sampling_prob"].to_numpy())
-    )
+    rows["uncorrected_logit"] = rows["final_logit"] - np.log(rows["sampling_prob"])
+    rows["uncorrected_prob"] = sigmoid(rows["uncorrected_logit"].to_numpy())
     return rows
 
 
@@ -89,7 +92,7 @@ def test_fit_log_loss_and_auc_match_the_reference(demo_db):
     for model in ("pilot", "final"):
         assert 0.65 < fit.loc[model, "auc"] < 0.9
         assert fit.loc[model, "log_loss"] < constant
-        # The grid is fine enough that the AUC is exact to well under 1e-5.
+        # The 1/10000 grid merges some unequal scores: the bound is small, not 0.
         assert 0 < fit.loc[model, "auc_tie_bound"] < 2e-5
 
 
@@ -98,9 +101,8 @@ def test_deciles_cut_whole_grid_cells_close_to_equal_counts(demo_db):
     diag = query(demo_db, "select * from negsample_diagnostics order by score, decile")
     label = scored["label"].to_numpy()
     for score in ("final", "uncorrected"):
-        predicted = scored[f"{score}_prob"].to_numpy()
         table = diag[diag["score"] == score].set_index("decile")
-        expected = reference_deciles(label, predicted)
+        expected = reference_deciles(label, scored[f"{score}_logit"].to_numpy())
         assert list(table.index) == list(expected.index) == list(range(1, 11))
         np.testing.assert_array_equal(table["n_rows"], expected["n_rows"])
         np.testing.assert_allclose(table["mean_predicted"], expected["mean_predicted"], rtol=1e-9)
@@ -115,7 +117,13 @@ def test_fit_auc_gives_ties_their_average_rank(tmp_path):
     # would be off by far more than the tolerance.
     database = tmp_path / "ties.duckdb"
     run_dbt(
-        ["build", "--select", "+negsample_diagnostics_fit", "+negsample_scored"],
+        [
+            "build",
+            "--select",
+            "+negsample_diagnostics_fit",
+            "+negsample_scored",
+            "+negsample_sampling_probs",
+        ],
         database,
         variables={"negsample:numeric_features": ["is_mobile", "sessions_30d"]},
     )
@@ -134,35 +142,21 @@ def test_fit_auc_gives_ties_their_average_rank(tmp_path):
 
 
 def test_sample_size_checks_match_the_design_and_the_sample(demo_db):
-    size = query(demo_db, "select * from negsample_diagnostics_sample_size")
-    assert len(size) == 1
-    size = size.iloc[0]
     design = query(demo_db, "select * from negsample_design").iloc[0]
-    for column in [
-        "n_rows",
-        "n_positive",
-        "n_negative",
-        "expected_negatives",
-        "kept_negatives",
-        "kept_negatives_z",
-        "n_capped",
-        "n_floored",
-        "kept_rows",
-        "floor_prob",
-        "sampling_rate",
-    ]:
-        assert size[column] == pytest.approx(design[column], rel=1e-12), column
     sd = np.sqrt(design["kept_negatives_variance"])
-    assert size["kept_negatives_sd"] == pytest.approx(sd, rel=1e-12)
-    assert size["expected_negatives_lower"] == pytest.approx(
+    assert design["kept_negatives_sd"] == pytest.approx(sd, rel=1e-12)
+    assert design["expected_negatives_lower"] == pytest.approx(
         design["expected_negatives"] - 1.959963984540054 * sd, rel=1e-12
+    )
+    assert design["kept_negatives_z"] == pytest.approx(
+        (design["kept_negatives"] - design["expected_negatives"]) / sd, rel=1e-12
     )
     weights = query(demo_db, "select ipw_weight from negsample_sample")["ipw_weight"].to_numpy()
     kish = weights.sum() ** 2 / (weights**2).sum()
-    assert size["ipw_effective_sample_size"] == pytest.approx(kish, rel=1e-10)
-    assert size["ipw_effective_fraction"] == pytest.approx(kish / len(weights), rel=1e-10)
+    assert design["ipw_effective_sample_size"] == pytest.approx(kish, rel=1e-10)
+    assert design["ipw_effective_fraction"] == pytest.approx(kish / len(weights), rel=1e-10)
     # Weights differ (pi is not uniform), so weighting costs effective rows.
-    assert size["ipw_effective_sample_size"] < 0.9 * len(weights)
+    assert design["ipw_effective_sample_size"] < 0.9 * len(weights)
     # The IPW weights sum to N1 plus the Horvitz-Thompson estimate of N0:
     # each negative adds 1/pi with probability pi, a variance of (1 - pi)/pi
     # per negative of the source. 4 sd (the draw's own spread is about 3%).
@@ -172,11 +166,15 @@ def test_sample_size_checks_match_the_design_and_the_sample(demo_db):
     assert len(negatives) == design["n_negative"]
     pi = negatives["sampling_prob"].to_numpy()
     kept = negatives["is_sampled"].to_numpy(dtype=bool)
-    assert size["ipw_weight_sum"] == pytest.approx(
-        design["n_positive"] + (1 / pi[kept]).sum(), rel=1e-12
-    )
-    sd = np.sqrt(((1 - pi) / pi).sum())
-    assert abs(size["ipw_weight_sum"] - design["n_rows"]) <= 4 * sd, (sd, design["n_rows"])
+    assert weights.sum() == pytest.approx(design["n_positive"] + (1 / pi[kept]).sum(), rel=1e-12)
+    spread = np.sqrt(((1 - pi) / pi).sum())
+    assert abs(weights.sum() - design["n_rows"]) <= 4 * spread, (spread, design["n_rows"])
+    # Capped negatives are all kept, and counted exactly.
+    capped = query(
+        demo_db,
+        "select count(*) as n from negsample_sampling_probs where label = 0 and is_capped",
+    )["n"].iloc[0]
+    assert design["n_capped"] == capped > 0
 
 
 def test_sampling_prob_histogram_counts_every_negative_in_its_log_bin(demo_db):
@@ -191,7 +189,9 @@ def test_sampling_prob_histogram_counts_every_negative_in_its_log_bin(demo_db):
     counts = np.bincount(bins, minlength=31)
     kept = np.bincount(bins, weights=negatives["is_sampled"].to_numpy(dtype=float), minlength=31)
     assert list(hist["bin"]) == [b for b in range(1, 31) if counts[b] > 0]
+    # The demo's scale sample holds every negative: the estimates are counts.
     np.testing.assert_array_equal(hist["n_negatives"], counts[hist["bin"]])
+    np.testing.assert_array_equal(hist["n_sampled"], counts[hist["bin"]])
     np.testing.assert_array_equal(hist["n_kept"], kept[hist["bin"]])
     assert hist["bin_lower"].iloc[0] == pytest.approx(pi.min(), rel=1e-12)
     assert hist["bin_upper"].iloc[-1] == pytest.approx(1.0, rel=1e-12)
@@ -199,7 +199,6 @@ def test_sampling_prob_histogram_counts_every_negative_in_its_log_bin(demo_db):
     assert (hist["mean_sampling_prob"] <= hist["bin_upper"] * (1 + 1e-12)).all()
     design = query(demo_db, "select * from negsample_design").iloc[0]
     assert hist["n_kept"].sum() == design["kept_negatives"] == negatives["is_sampled"].sum()
-    assert design["min_sampling_prob"] == pi.min()
     # The floor binds in the demo: the lowest bin starts at floor * rho (with
     # reuse_pilot, at the union's 1 - (1 - rho0)(1 - floor * rho)).
     assert design["n_floored"] > 0

@@ -22,7 +22,7 @@ from negsample.tools import demo
 from tests import by_hand
 from tests.conftest import final_scores_sql, package_project, query, run_dbt
 
-pytestmark = pytest.mark.dbt
+pytestmark = [pytest.mark.dbt, pytest.mark.core]
 
 ROWS = 20_000
 SEED = 42  # negsample:seed, the package default
@@ -71,9 +71,10 @@ def test_the_fixture_has_null_and_unseen_levels_no_fit_sees(levels_db):
     unseen = source.loc[source["channel"] == UNSEEN, "id"]
     assert len(unseen) == 12
     assert source["channel"].isna().sum() > 100
-    for table in ("negsample_pilot_sample", "negsample_sample"):
-        held = query(database, f"select id from {table} where channel = '{UNSEEN}'")
-        assert held.empty, table
+    # The pilot fit reads the pilot's rows, the final fit the kept ones.
+    for rows in ("negsample_pilot_sample where is_pilot_row and", "negsample_sample where"):
+        held = query(database, f"select id from {rows} channel = '{UNSEEN}'")
+        assert held.empty, rows
 
 
 def test_levels_are_text_and_neither_null_nor_unseen_is_a_level(levels_db):

@@ -38,6 +38,58 @@ def tracked_files() -> list[str]:
     return [name for name in listing.stdout.split() if not name.startswith("bench/results/")]
 
 
+def macro_calls() -> dict[str, set[str]]:
+    """Each macro of the package and the macros of the package it calls (negsample.<name>)."""
+    calls: dict[str, set[str]] = {}
+    for path in (PROJECT_DIR / "macros").rglob("*.sql"):
+        text = path.read_text()
+        starts = [
+            (m.start(), m.group(1))
+            for m in re.finditer(r"\{%-?\s*(?:macro|test)\s+(\w+)\s*\(", text)
+        ]
+        for i, (start, name) in enumerate(starts):
+            body = text[start : starts[i + 1][0] if i + 1 < len(starts) else len(text)]
+            calls[name] = set(re.findall(r"negsample\.(\w+)\(", body))
+    return calls
+
+
+def reachable(calls: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        for called in calls.get(name, ()):
+            for candidate in (called, f"default__{called}", f"default___{called.lstrip('_')}"):
+                if candidate in calls and candidate not in seen:
+                    seen.add(candidate)
+                    todo.append(candidate)
+    return seen
+
+
+def step_rows() -> list[tuple[int, str, str]]:
+    """(step, macro, model kind) of each row of the method's table."""
+    rows = []
+    for line in METHOD.read_text().splitlines():
+        match = re.fullmatch(r"\| (\d) \| \*\*.*\| `([^`]+)` \| `<design>_(\w+)`[^|]* \|", line)
+        if match:
+            rows.append((int(match.group(1)), match.group(2), match.group(3)))
+    return rows
+
+
+def test_each_step_names_one_macro_and_one_model_that_calls_it():
+    rows = step_rows()
+    assert [step for step, _, _ in rows] == list(range(1, 9))
+    calls = macro_calls()
+    for step, macro, kind in rows:
+        name = macro.removeprefix("negsample.")
+        assert name in calls, (step, macro)
+        assert kind in model_kinds(), (step, kind)
+        builder = f"_model_{kind}"
+        assert builder in calls, (step, builder)
+        assert name == builder or name in reachable(calls, builder), (
+            f"step {step}: {builder} (model {kind}) does not call {macro}"
+        )
+
+
 def test_every_model_the_method_names_is_a_model_of_each_design():
     named = {
         match.group(1)
@@ -56,9 +108,9 @@ def test_every_macro_the_method_names_exists():
         if re.fullmatch(r"(negsample\.)?_?\w+(\(.*\))?", name) and not name.startswith("negsample:")
     }
     # Names of the Python package (modules and functions) are checked below.
-    python = {"fit", "dbt_models", "_config"}
+    python = {"_config"}
     named = {name for name in named if name.startswith("_") or name in macros} - python
-    assert {"_draw_ctes", "_sql_fit", "uniform", "correct_log_odds"} <= named
+    assert {"_keep_ctes", "_sql_fit", "uniform", "correct_log_odds"} <= named
     assert named <= macros, sorted(named - macros)
 
 

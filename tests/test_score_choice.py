@@ -1,9 +1,10 @@
 """Score 'auto' and reuse_pilot, built on the demo, against the reference math.
 
-score 'auto': negsample_score_choice holds each mode's estimated variance
-trace, equal to negsample.oracle.reference.score_variance_traces on the same pilot
-sample; the least is chosen, and the design then samples exactly as a build
-with that score fixed would.
+score 'auto': negsample_score_choice holds each mode's estimated criterion
+of the objective, equal to negsample.oracle.reference.score_criteria on the
+same pilot sample (Sigma~, the logit error's weight, equal to
+reference.logit_weight there too); the least is chosen, and the design then
+samples exactly as a build with that score fixed would.
 
 reuse_pilot: the sample is the union of the pilot's draw and the main draw,
 each row's sampling_prob is pi* = 1 - (1 - rho0)(1 - pi) and its offset
@@ -24,7 +25,7 @@ from negsample.runtime.fit import coefficient_vector, design_from_coefficients
 from negsample.tools.settings import DEFAULTS
 from tests.conftest import query, run_dbt
 
-pytestmark = pytest.mark.dbt
+pytestmark = [pytest.mark.dbt, pytest.mark.core]
 
 NUMERIC = ["tenure_months", "balance", "is_mobile", "sessions_30d"]
 CATEGORICAL = ["channel"]
@@ -35,6 +36,7 @@ AUTO_EXACT = {
     "negsample:score": "auto",
     "negsample:budget": "exact",
     "negsample:reuse_pilot": False,
+    "negsample:objective": "coefficients",
 }
 
 
@@ -58,56 +60,78 @@ def sql_db(demo_db, tmp_path_factory):
     return build(demo_db, tmp_path_factory.mktemp("sql"), "sql", {"negsample:fit_engine": "sql"})
 
 
+def stored_matrix(database, model, index):
+    rows = query(
+        database,
+        "select term, level, col_term, col_level, estimate "
+        f"from negsample_pilot_coefficients where model = '{model}'",
+    )
+    matrix = np.zeros((len(index), len(index)))
+    for row in rows.itertuples():
+        level = None if pd.isna(row.level) else row.level
+        col_level = None if pd.isna(row.col_level) else row.col_level
+        matrix[index[(row.term, level)], index[(row.col_term, col_level)]] = row.estimate
+    assert len(rows) == len(index) ** 2, model
+    return matrix
+
+
 def pilot_parts(database):
-    """The pilot sample's design matrix, labels, p~, rho0 and M~^-1, as the SQL stored them."""
+    """The pilot sample's design matrix, labels, p~, rates, M~^-1 and Sigma~, as stored."""
     table = query(database, "select * from negsample_pilot_coefficients where model = 'pilot'")
     design = design_from_coefficients(table, NUMERIC, CATEGORICAL)
     theta = coefficient_vector(table, design)
     sample = query(database, "select * from negsample_pilot_sample order by id")
     x = design.matrix(sample)
-    info = query(
-        database,
-        "select term, level, col_term, col_level, estimate "
-        "from negsample_pilot_coefficients where model = 'information'",
-    )
     index = {term: i for i, term in enumerate(design.terms())}
-    inverse = np.zeros((len(index), len(index)))
-    for row in info.itertuples():
-        level = None if pd.isna(row.level) else row.level
-        col_level = None if pd.isna(row.col_level) else row.col_level
-        inverse[index[(row.term, level)], index[(row.col_term, col_level)]] = row.estimate
-    assert len(info) == len(index) ** 2
-    rate = float(sample["pilot_rate"].iloc[0])
-    return x, sample["label"].to_numpy(), reference.sigmoid(x @ theta), rate, inverse
+    return {
+        "design": x,
+        "label": sample["label"].to_numpy(),
+        "prob": reference.sigmoid(x @ theta),
+        "scale_rate": float(sample["scale_rate"].iloc[0]),
+        "pilot_rate": float(sample["pilot_rate"].iloc[0]),
+        "inverse": stored_matrix(database, "information", index),
+        "weight": stored_matrix(database, "second_moment", index),
+    }
 
 
 @pytest.mark.parametrize("variables", [AUTO, AUTO_EXACT], ids=["paper-reuse", "exact"])
-def test_auto_traces_match_the_reference_and_the_least_is_chosen(
+def test_auto_criteria_match_the_reference_and_the_least_is_chosen(
     auto_db, demo_db, tmp_path, variables
 ):
     database = auto_db if variables is AUTO else build(demo_db, tmp_path, "exact", variables)
     choice = query(database, "select * from negsample_score_choice order by score")
     assert sorted(choice["score"]) == sorted(reference.SCORE_MODES)
-    x, label, prob, rate, inverse = pilot_parts(database)
-    expected = reference.score_variance_traces(
-        x,
-        label,
-        prob,
-        rate,
-        inverse,
+    parts = pilot_parts(database)
+    weight = reference.logit_weight(
+        parts["design"], parts["label"], parts["prob"], parts["scale_rate"]
+    )
+    np.testing.assert_allclose(
+        parts["weight"], weight, rtol=1e-9, atol=1e-12 * np.abs(weight).max()
+    )
+    objective = variables.get("negsample:objective", DEFAULTS["objective"])
+    expected = reference.score_criteria(
+        parts["design"],
+        parts["label"],
+        parts["prob"],
+        parts["scale_rate"],
+        parts["inverse"],
         rate=0.05,
         floor=0.1,
         budget=variables.get("negsample:budget", "paper"),
         reuse_pilot=variables.get("negsample:reuse_pilot", DEFAULTS["reuse_pilot"]),
+        pilot_rate=parts["pilot_rate"],
+        objective=objective,
+        weight=weight,
     )
-    got = dict(zip(choice["score"], choice["variance_trace"], strict=True))
+    got = dict(zip(choice["score"], choice["criterion"], strict=True))
     for mode in reference.SCORE_MODES:
         assert got[mode] == pytest.approx(expected[mode], rel=1e-6), mode
-    # The traces differ between modes, so the choice is a real one.
+    # The criteria differ between modes, so the choice is a real one.
     assert max(got.values()) / min(got.values()) > 1.01
     chosen = choice.loc[choice["is_chosen"], "score"].tolist()
     assert chosen == [min(expected, key=expected.get)]
-    assert choice.loc[choice["is_chosen"], "variance_ratio"].tolist() == [1.0]
+    assert choice.loc[choice["is_chosen"], "criterion_ratio"].tolist() == [1.0]
+    assert set(choice["objective"]) == {objective}
     design = query(database, "select score, score_setting from negsample_design").iloc[0]
     assert (design["score"], design["score_setting"]) == (chosen[0], "auto")
 
@@ -153,7 +177,9 @@ def test_reuse_pilot_keeps_the_union_with_pi_star(demo_db, sql_db, engine):
     assert (rows["is_sampled"].to_numpy() == expected).all()
     # The union adds the pilot's negatives the main draw left out.
     assert (pilot_drawn & ~main_drawn & (rows["label"].to_numpy() == 0)).sum() > 100
-    pilot_ids = set(query(database, "select id from negsample_pilot_sample")["id"])
+    pilot_ids = set(
+        query(database, "select id from negsample_pilot_sample where is_pilot_row")["id"]
+    )
     sample = query(database, "select id, sampling_prob, log_odds_offset from negsample_sample")
     assert pilot_ids <= set(sample["id"])
     assert len(sample) == int(expected.sum())
@@ -178,7 +204,7 @@ def test_a_frozen_design_keeps_its_choice(demo_db, tmp_path):
     choice = "select * from negsample_score_choice order by score"
     kept = "select id, sampling_prob from negsample_sample order by id"
     before, sample = query(database, choice), query(database, kept)
-    assert before["is_chosen"].sum() == 1 and before["variance_trace"].notna().all()
+    assert before["is_chosen"].sum() == 1 and before["criterion"].notna().all()
     run_dbt(BUILD, database, variables=variables)
     pd.testing.assert_frame_equal(query(database, choice), before)
     pd.testing.assert_frame_equal(query(database, kept), sample)

@@ -178,7 +178,7 @@ def test_an_unknown_setting_of_a_design_is_named(settings_project, tmp_path):
     settings = yaml.safe_load((copy / "dbt_project.yml").read_text())
     settings["vars"]["negsample:designs"] = {"shop": {"source": "base_events"}}
     (copy / "dbt_project.yml").write_text(yaml.safe_dump(settings))
-    from negsample import cli
+    from negsample.tools import cli
 
     assert cli.main(["add-design", "shop", "--project-dir", str(copy)]) == 0
     variables = {"negsample:designs": {"shop": {"source": "base_events", "sampling_rte": 0.1}}}
@@ -202,14 +202,3 @@ def test_required_dbt_version_is_the_one_the_tests_run_on():
     from dbt.version import __version__
 
     assert __version__.startswith(low.removeprefix(">=") + ".")
-
-
-def test_python_knows_the_package_defaults_the_macro_uses(tmp_path):
-    from negsample.tools.dbt_inline import compile_inline
-    from negsample.tools.settings import DEFAULTS
-    from tests.conftest import dbt_env
-
-    rendered = compile_inline(
-        "{{ tojson(negsample._defaults('shop')) }}", PROJECT_DIR, dbt_env(tmp_path / "d.duckdb")
-    )
-    assert json.loads(rendered) == DEFAULTS

@@ -18,7 +18,10 @@
   choice's information matrices, at the pilot's p~).
 -#}
 
-{#- The fits' limits, as in negsample.runtime.fit. -#}
+{#-
+  The fits' limits, for both engines (negsample.runtime.fit reads them
+  from src/negsample/contract.json, written from macros/config/contract.sql).
+-#}
 {% macro _fit_limits() -%}
   {{ return({
     'max_iterations': 100,
@@ -26,12 +29,33 @@
     'max_standardized': 30.0,
     'deviance_tolerance': 1e-8,
     'max_condition': 1e13,
+    'max_halvings': 30,
+    'uphill_tolerance': 1e-12,
+    'constant_tolerance': 1e-12,
   }) }}
 {%- endmacro %}
 
-{#- Stop a fit with negsample.runtime.fit's message for the same failure. -#}
-{% macro _fit_fail(what, message) -%}
-  {{ negsample._fail(what ~ ": " ~ message) }}
+{#-
+  The fits' failure messages, for both engines: {what} names the fit,
+  {name} a column, {limit} the limit crossed.
+-#}
+{% macro _fit_messages() -%}
+  {{ return({
+    'one_label': "{what}: the fitted rows hold only one label value",
+    'constant': "{what}: numeric feature '{name}' is constant in the fitted rows",
+    'no_level': "{what}: categorical feature '{name}' has no non-NULL value in the fitted rows",
+    'not_finite': "{what}: the likelihood is not finite (a feature holds NaN or inf)",
+    'separable': "{what}: a standardized coefficient exceeds {limit} in magnitude; the classes are (quasi-)separable by the features",
+    'singular': "{what}: the information matrix is singular, so some coefficient is not identified: a feature is collinear with the others, or the rows of a level or segment are separable (e.g. only positives, or fitted exactly by their offsets)",
+    'no_convergence': "{what} did not converge after {limit} iterations; the data may be separable or a feature may be collinear with the others",
+    'pilot_information': "the pilot information matrix is singular; a feature is collinear",
+  }) }}
+{%- endmacro %}
+
+{#- Stop a fit with its message `key` (_fit_messages). -#}
+{% macro _fit_fail(key, what, name=none, limit=none) -%}
+  {%- set text = negsample._fit_messages()[key] | replace('{what}', what) | replace('{name}', name | string) | replace('{limit}', limit | string) -%}
+  {{ negsample._fail(text) }}
 {%- endmacro %}
 
 {#-
@@ -63,7 +87,7 @@
     {%- for name in categorical -%}
       {%- set seen = counts.get(name, {}) -%}
       {%- if seen | length == 0 -%}
-        {{ negsample._fit_fail(what, "categorical feature '" ~ name ~ "' has no non-NULL value in the fitted rows") }}
+        {{ negsample._fit_fail('no_level', what, name) }}
       {%- endif -%}
       {#- Jinja's sort ignores case unless told: Python's sorted() and min() do not. -#}
       {%- do levels.update({name: seen.keys() | sort(case_sensitive=true) | list}) -%}
@@ -144,7 +168,7 @@
   {%- for fit in fits -%}
     {%- set total_w, total_wy = row['total_w_' ~ loop.index0], row['total_wy_' ~ loop.index0] -%}
     {%- if (row['n_rows'] | int) == 0 or total_wy is none or total_wy == 0 or total_wy == total_w -%}
-      {{ negsample._fit_fail(fit.what, "the fitted rows hold only one label value") }}
+      {{ negsample._fit_fail('one_label', fit.what) }}
     {%- endif -%}
   {%- endfor -%}
   {%- set center, spread = [0.0], [1.0] -%}
@@ -152,8 +176,8 @@
     {%- set c = row['center_' ~ loop.index0] | float -%}
     {%- set s = row['spread_' ~ loop.index0] -%}
     {%- set s = (s | float) if s is not none else 0.0 -%}
-    {%- if not (s > 1e-12 * ([c | abs, 1.0] | max)) -%}
-      {{ negsample._fit_fail(fits[0].what, "numeric feature '" ~ name ~ "' is constant in the fitted rows") }}
+    {%- if not (s > negsample._fit_limits().constant_tolerance * ([c | abs, 1.0] | max)) -%}
+      {{ negsample._fit_fail('constant', fits[0].what, name) }}
     {%- endif -%}
     {%- do center.append(c) -%}
     {%- do spread.append(s) -%}
@@ -368,7 +392,7 @@ group by grouping sets ({{ sets | join(', ') }})
       the first step's likelihood not finite, where negsample.runtime.fit stops: stop
       here too, before it reaches the query as text. -#}
   {%- if not (start == start) or (start | abs) > 1.7976931348623157e308 -%}
-    {{ negsample._fit_fail(what, "the likelihood is not finite (a feature holds NaN or inf)") }}
+    {{ negsample._fit_fail('not_finite', what) }}
   {%- endif -%}
   {%- set beta = [start] -%}
   {%- for i in range(k - 1) %}{% do beta.append(0.0) %}{% endfor -%}
@@ -378,9 +402,9 @@ group by grouping sets ({{ sets | join(', ') }})
     {%- set sums = negsample._sql_fit_sums(fit, design, scaling, state.beta, meat=(fit.weights is not none)) -%}
     {%- set state.iterations = state.iterations + 1 -%}
     {%- if sums.deviance is none or not (sums.deviance == sums.deviance) or (sums.deviance | abs) > 1.7976931348623157e308 -%}
-      {{ negsample._fit_fail(what, "the likelihood is not finite (a feature holds NaN or inf)") }}
+      {{ negsample._fit_fail('not_finite', what) }}
     {%- endif -%}
-    {%- if state.previous is not none and sums.deviance > state.previous[1] * (1 + 1e-12) and state.halvings < 30 -%}
+    {%- if state.previous is not none and sums.deviance > state.previous[1] * (1 + limits.uphill_tolerance) and state.halvings < limits.max_halvings -%}
       {#- The full Newton step went uphill: go half as far along it. -#}
       {%- set halved = [] -%}
       {%- set moved = [] -%}
@@ -391,7 +415,7 @@ group by grouping sets ({{ sets | join(', ') }})
     {%- else -%}
       {%- set state.halvings = 0 -%}
       {%- if (state.beta[1:] | map('abs') | list + [0.0]) | max > limits.max_standardized -%}
-        {{ negsample._fit_fail(what, "a standardized coefficient exceeds " ~ (limits.max_standardized | int) ~ " in magnitude; the classes are (quasi-)separable by the features") }}
+        {{ negsample._fit_fail('separable', what, limit=limits.max_standardized | int) }}
       {%- endif -%}
       {#- Identified when the Hessian is positive definite with a 1-norm
           condition number ||H||_1 ||H^-1||_1 within the limit: the quantity
@@ -409,7 +433,7 @@ group by grouping sets ({{ sets | join(', ') }})
         {%- endif -%}
       {%- endif -%}
       {%- if not solved.ok -%}
-        {{ negsample._fit_fail(what, "the information matrix is singular, so some coefficient is not identified: a feature is collinear with the others, or the rows of a level or segment are separable (e.g. only positives, or fitted exactly by their offsets)") }}
+        {{ negsample._fit_fail('singular', what) }}
       {%- endif -%}
       {%- set step = negsample._cholesky_solve(cholesky.factor, sums.gradient) -%}
       {%- set moved = [] -%}
@@ -426,7 +450,7 @@ group by grouping sets ({{ sets | join(', ') }})
       {%- endif -%}
     {%- endif -%}
     {%- if not state.done and state.iterations >= limits.max_iterations -%}
-      {{ negsample._fail(what ~ " did not converge after " ~ limits.max_iterations ~ " iterations; the data may be separable or a feature may be collinear with the others") }}
+      {{ negsample._fit_fail('no_convergence', what, limit=limits.max_iterations) }}
     {%- endif -%}
   {%- endfor -%}
 
@@ -526,7 +550,7 @@ group by grouping sets ({{ sets | join(', ') }})
   {%- for row in sums.hessian %}{% do average.append(negsample._scaled_row(row, 1.0 / sums.total_w)) %}{% endfor -%}
   {%- set inverse = negsample._symmetric_inverse(average) -%}
   {%- if inverse is none or not (negsample._scaled_condition_number(average, inverse) <= negsample._fit_limits().max_condition) -%}
-    {{ negsample._fail("the pilot information matrix is singular; a feature is collinear") }}
+    {{ negsample._fit_fail('pilot_information', '') }}
   {%- endif -%}
   {{ return(inverse) }}
 {%- endmacro %}

@@ -7,33 +7,14 @@
 
   Materializations live in dbt_project.yml (the package's models) or in the
   design's properties file (a named design's), not here, so that a project
-  can override them; the stores of a frozen design are the exception,
-  since their materialization follows the setting freeze_design.
+  can override them; the stores of a frozen design (_store_kinds) are the
+  exception: under freeze_design they are incremental, so that they keep
+  their rows.
 -#}
 {% macro design_model(design, kind) -%}
-  {%- set builders = {
-    'source_check': negsample._model_source_check,
-    'input': negsample._model_input,
-    'pilot_sample': negsample._model_pilot_sample,
-    'pilot_coefficients': negsample._model_pilot_coefficients,
-    'score_choice': negsample._model_score_choice,
-    'sampling_scale': negsample._model_sampling_scale,
-    'sampling_probs': negsample._model_sampling_probs,
-    'sample': negsample._model_sample,
-    'coefficients': negsample._model_coefficients,
-    'diagnostics_cells': negsample._model_diagnostics_cells,
-    'intercept_update': negsample._model_intercept_update,
-    'design': negsample._model_design,
-    'scored': negsample._model_scored,
-    'diagnostics': negsample._model_diagnostics,
-    'diagnostics_fit': negsample._model_diagnostics_fit,
-    'diagnostics_sampling_probs': negsample._model_diagnostics_sampling_probs,
-    'diagnostics_coefficients': negsample._model_diagnostics_coefficients,
-    'pilot_model_sql': negsample._model_pilot_model_sql,
-    'final_model_sql': negsample._model_final_model_sql,
-  } -%}
-  {%- if kind not in builders -%}
-    {{ negsample._fail("design_model: unknown model kind '" ~ kind ~ "'; expected one of " ~ (builders.keys() | sort | join(', '))) }}
+  {%- set sql_kinds = negsample._model_kinds() | selectattr('language', 'equalto', 'sql') | map(attribute='kind') | list -%}
+  {%- if kind not in sql_kinds -%}
+    {{ negsample._fail("design_model: unknown model kind '" ~ kind ~ "'; expected one of " ~ (sql_kinds | sort | join(', '))) }}
   {%- endif -%}
   {%- set cfg = negsample._config(design) -%}
   {#- The SQL fits run where the fit engine is sql; their Python twins elsewhere. -#}
@@ -41,6 +22,10 @@
     {%- do config(enabled=false) -%}
     select 1 as negsample_disabled_model
   {%- else -%}
-    {{ builders[kind](cfg) }}
+    {#- A frozen design's stores keep their rows between builds. -#}
+    {%- if cfg.freeze_design and kind in negsample._store_kinds() -%}
+      {%- do config(materialized='incremental') -%}
+    {%- endif -%}
+    {{ negsample['_model_' ~ kind](cfg) }}
   {%- endif -%}
 {%- endmacro %}

@@ -1,9 +1,9 @@
 {#-
   Cells: how the diagnostics order scores over every row without sorting
-  them. A score's log odds is cut on a grid of width 1/1000 (_logit_cell);
+  them. A score's log odds is cut on a grid of width 1/10000 (_logit_cell);
   rows are counted by cell in a hash aggregate, and deciles and the AUC
-  come from a window over the cells (at most about 70,000 per score).
-  Scores in one cell are treated as tied: only unequal scores within 1/1000
+  come from a window over the cells (at most about 700,000 per score).
+  Scores in one cell are treated as tied: only unequal scores within 1/10000
   of log odds of each other are merged, which bounds the AUC's error
   (<design>_diagnostics_fit.auc_tie_bound).
 -#}
@@ -13,10 +13,10 @@
   {{ return(34.538776394910684) }}
 {%- endmacro %}
 
-{#- The cell of a log odds on the grid of width 1/1000, the log odds clipped to +-_logit_limit. -#}
+{#- The cell of a log odds on the grid of width 1/10000, the log odds clipped to +-_logit_limit. -#}
 {% macro _logit_cell(logit) -%}
   {%- set limit = negsample._logit_limit() -%}
-  floor(1000.0 * least({{ limit }}, greatest(-{{ limit }}, {{ logit }})))
+  floor(10000.0 * least({{ limit }}, greatest(-{{ limit }}, {{ logit }})))
 {%- endmacro %}
 
 {#- The log odds of a probability, the probability clipped to [1e-15, 1 - 1e-15] (a column of p~ given as a probability). -#}

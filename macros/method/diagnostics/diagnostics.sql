@@ -5,7 +5,7 @@
   Each decile has its count, mean prediction, observed rate and a Wilson 95%
   interval for the observed rate: a calibrated score has its mean
   prediction inside the interval. Deciles are cut between cells of a
-  1/1000 log-odds grid (negsample._logit_cell) instead of by a sort of
+  1/10000 log-odds grid (negsample._logit_cell) instead of by a sort of
   every row, so their counts differ from N/10 by at most one cell's rows.
   The final fit's deciles count every row of the source (the post-fit
   pass); the uncorrected score's are estimated on the scale sample, each

@@ -22,7 +22,6 @@
   refresh.
 -#}
 {% macro _model_pilot_coefficients(cfg) -%}
-  {%- do config(materialized=('incremental' if cfg.freeze_design else 'table')) -%}
   {%- set string = dbt.type_string() -%}
   {%- set modes = negsample._candidate_scores(cfg) -%}
   {%- if is_incremental() %}

@@ -28,7 +28,6 @@
   to: the choice is one of the design's stored parameters.
 -#}
 {% macro _model_score_choice(cfg) -%}
-  {%- do config(materialized=('incremental' if cfg.freeze_design else 'table')) -%}
   {%- set columns = [('score', dbt.type_string()), ('criterion', negsample._double()),
                      ('criterion_ratio', negsample._double()), ('objective', dbt.type_string()),
                      ('is_chosen', dbt.type_boolean())] -%}

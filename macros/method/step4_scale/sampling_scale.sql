@@ -313,7 +313,6 @@ inner join solved as s on {{ negsample._partition_join('t', 's', partition_by) }
   the stores were written by a frozen design, which a later build checks).
 -#}
 {% macro _model_sampling_scale(cfg) -%}
-  {%- do config(materialized=('incremental' if cfg.freeze_design else 'table')) -%}
   {%- if is_incremental() %}
 select * from {{ this }} where 1 = 0
   {%- else %}

@@ -272,3 +272,47 @@ def scale_estimates(
         "binomial": n_negative * (pi * (1.0 - pi)).mean(),
         "estimate": (1.0 - scale_rate) * n_negative**2 * pi.var(ddof=1) / n,
     }
+
+
+def intercept_update(logit: np.ndarray, label: np.ndarray) -> float:
+    """delta = (N1 - sum p) / sum p (1 - p): one Newton step on the intercept over the table.
+
+    ``logit`` is the final fit's theta^ . x-dot of every row of the table;
+    the served score is logit + delta when recalibrate_intercept is on
+    (<design>_intercept_update computes the same sums in SQL).
+    """
+    prob = sigmoid(np.asarray(logit, dtype=float))
+    return float((np.sum(label) - prob.sum()) / (prob * (1.0 - prob)).sum())
+
+
+def score_criteria_by_objective(
+    design: np.ndarray,
+    label: np.ndarray,
+    prob: np.ndarray,
+    scale_rate: float,
+    information_inverse: np.ndarray,
+    rate: float,
+    floor: float,
+    budget: str = "paper",
+    reuse_pilot: bool = False,
+    pilot_rate: float = 0.0,
+    weight: np.ndarray | None = None,
+) -> dict[str, dict[str, float]]:
+    """score_criteria under both objectives at once: {objective: {mode: criterion}}.
+
+    The same figures as two calls of score_criteria (objective 'scores' and
+    'coefficients'), with each mode's pi and V computed once.
+    """
+    label = np.asarray(label)
+    negative = label == 0
+    population = np.where(negative, 1.0 / scale_rate, 1.0)
+    out: dict[str, dict[str, float]] = {"scores": {}, "coefficients": {}}
+    for mode in SCORE_MODES:
+        t = scores(prob, design, mode, information_inverse, weight)
+        pi, _ = sampling_probability(t, negative, rate, floor, budget)
+        if reuse_pilot:
+            pi = union_inclusion_probability(pi, pilot_rate)
+        variance = corrected_variance(design, label, prob, pi, population)
+        out["scores"][mode] = float(np.trace(weight @ variance))
+        out["coefficients"][mode] = float(np.trace(variance[1:, 1:]))
+    return out

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from negsample import contract
 from negsample.logistic import sigmoid
 from negsample.runtime.rows import CHUNK_ROWS, Rows, rows_of
 
@@ -77,8 +78,7 @@ def make_design(
     for name in categorical:
         seen = counts[name]
         if not seen:
-            problem = f"categorical feature '{name}' has no non-NULL value in the fitted rows"
-            raise FitError(f"{what}: {problem}" if what else problem)
+            raise FitError(_message("no_level", what or "logistic regression", name))
         levels[name] = tuple(sorted(seen))
         wanted = (reference or {}).get(name)
         if wanted in seen:
@@ -114,15 +114,24 @@ class Fit:
         return self.design.matrix(frame) @ self.estimate
 
 
-MAX_ITERATIONS = 100
-STEP_TOLERANCE = 1e-8  # largest Newton step, standardized scale, at which the fit stops
-MAX_STANDARDIZED = 30.0  # a larger standardized coefficient means (quasi-)separation
-DEVIANCE_TOLERANCE = 1e-8  # or the change of deviance between two iterations
+# The limits and messages both engines share (macros/fit_engine/newton.sql
+# declares them; negsample.contract reads them from the JSON written from it).
+LIMITS = contract.FIT_LIMITS
+MAX_ITERATIONS = int(LIMITS["max_iterations"])
+STEP_TOLERANCE = LIMITS["step_tolerance"]  # largest Newton step, standardized, to stop at
+MAX_STANDARDIZED = LIMITS["max_standardized"]  # larger means (quasi-)separation
+DEVIANCE_TOLERANCE = LIMITS["deviance_tolerance"]  # or the change of deviance between steps
 # A Hessian whose 1-norm condition number ||H||_1 ||H^-1||_1 exceeds this means a
-# coefficient is not identified. The SQL engine (macros/fit/sql_fit.sql) tests
-# the same number, from the inverse of its Cholesky factor, so both engines stop
-# on the same fits.
-MAX_CONDITION = 1e13
+# coefficient is not identified.
+MAX_CONDITION = LIMITS["max_condition"]
+
+
+def _message(key: str, what: str = "", name: str = "", limit: float | None = None) -> str:
+    """The shared failure message ``key``, for the fit ``what``."""
+    text = contract.FIT_MESSAGES[key]
+    limit_text = "" if limit is None else f"{limit:g}"
+    return text.replace("{what}", what).replace("{name}", name).replace("{limit}", limit_text)
+
 
 _OFFSET = "__negsample_offset"
 _WEIGHT = "__negsample_weight"
@@ -234,12 +243,12 @@ class _Newton:
         what = self.spec.what
         self.iterations += 1
         if not np.isfinite(sums.deviance):
-            raise FitError(f"{what}: the likelihood is not finite (a feature holds NaN or inf)")
+            raise FitError(_message("not_finite", what))
         previous = self.previous
         if (
             previous is not None
-            and sums.deviance > previous[1] * (1 + 1e-12)
-            and self.halvings < 30
+            and sums.deviance > previous[1] * (1 + LIMITS["uphill_tolerance"])
+            and self.halvings < LIMITS["max_halvings"]
         ):
             # The full Newton step went uphill: go half as far along it.
             self.step = self.step / 2.0
@@ -251,17 +260,9 @@ class _Newton:
         # Checked on an accepted point only: a first Newton step from a poor
         # start may overshoot far (IPW weights of 1e6) and then be halved back.
         if np.max(np.abs(self.beta[1:]), initial=0.0) > MAX_STANDARDIZED:
-            raise FitError(
-                f"{what}: a standardized coefficient exceeds {MAX_STANDARDIZED:g} in "
-                "magnitude; the classes are (quasi-)separable by the features"
-            )
+            raise FitError(_message("separable", what, limit=MAX_STANDARDIZED))
         if not np.linalg.cond(sums.hessian, 1) <= MAX_CONDITION:
-            raise FitError(
-                f"{what}: the information matrix is singular, so some coefficient is not "
-                "identified: a feature is collinear with the others, or the rows of a "
-                "level or segment are separable (e.g. only positives, or fitted exactly "
-                "by their offsets)"
-            )
+            raise FitError(_message("singular", what))
         self.step = np.linalg.solve(sums.hessian, sums.gradient)
         # Stop on a negligible step, or, as statsmodels' IRLS does, on a change of
         # deviance below DEVIANCE_TOLERANCE (a quasi-separated level whose
@@ -278,10 +279,7 @@ class _Newton:
 
     def _check_iterations(self) -> None:
         if self.iterations >= MAX_ITERATIONS:
-            raise FitError(
-                f"{self.spec.what} did not converge after {MAX_ITERATIONS} iterations; the data "
-                "may be separable or a feature may be collinear with the others"
-            )
+            raise FitError(_message("no_convergence", self.spec.what, limit=MAX_ITERATIONS))
 
 
 def fit_logistic(
@@ -344,17 +342,16 @@ def fit_logistic_together(
         second_sum += ((x - shift) ** 2).sum(axis=0)
     for spec, (total_w, total_wy, _) in zip(specs, totals, strict=True):
         if count == 0 or total_wy == 0 or total_wy == total_w:
-            raise FitError(f"{spec.what}: the fitted rows hold only one label value")
+            raise FitError(_message("one_label", spec.what))
     center, spread = np.zeros(k), np.ones(k)
     mean_shifted = first_sum / count
     center[1 : 1 + n_numeric] = shift + mean_shifted
     variance = np.maximum(second_sum / count - mean_shifted**2, 0.0)
     spread[1 : 1 + n_numeric] = np.sqrt(variance)
     for j, name in enumerate(design.numeric, start=1):
-        if not np.isfinite(spread[j]) or spread[j] <= 1e-12 * max(abs(center[j]), 1.0):
-            raise FitError(
-                f"{specs[0].what}: numeric feature '{name}' is constant in the fitted rows"
-            )
+        tolerance = LIMITS["constant_tolerance"] * max(abs(center[j]), 1.0)
+        if not np.isfinite(spread[j]) or spread[j] <= tolerance:
+            raise FitError(_message("constant", specs[0].what, name))
 
     fits = []
     for spec, (total_w, total_wy, total_w_offset) in zip(specs, totals, strict=True):
@@ -404,7 +401,7 @@ def _invert_information(total: np.ndarray, weight: float) -> np.ndarray:
     scaled_condition against MAX_CONDITION), so both stop on the same matrices.
     """
     matrix = total / weight
-    message = "the pilot information matrix is singular; a feature is collinear"
+    message = _message("pilot_information")
     try:
         np.linalg.cholesky(matrix)
         inverse = np.linalg.inv(matrix)

@@ -18,60 +18,22 @@ from pathlib import Path
 
 import yaml
 
+from negsample import contract
+
 DEFAULT_DESIGN = "negsample"
 
-#: The SQL models of a design, in build order.
-SQL_KINDS = (
-    "source_check",
-    "input",
-    "pilot_sample",
-    "pilot_model_sql",
-    "pilot_coefficients",
-    "score_choice",
-    "sampling_scale",
-    "sampling_probs",
-    "sample",
-    "final_model_sql",
-    "coefficients",
-    "diagnostics_cells",
-    "intercept_update",
-    "design",
-    "scored",
-    "diagnostics",
-    "diagnostics_fit",
-    "diagnostics_sampling_probs",
-    "diagnostics_coefficients",
-)
+#: The SQL models of a design, in build order (macros/config/contract.sql).
+SQL_KINDS = tuple(k["kind"] for k in contract.MODEL_KINDS if k["language"] == "sql")
 #: The dbt Python models of a design, with the refs each passes on.
 PYTHON_KINDS = {
-    "pilot_model": ("source_check", "pilot_sample"),
-    "final_model": ("source_check", "sample", "pilot_coefficients"),
+    k["kind"]: tuple(k["refs"]) for k in contract.MODEL_KINDS if k["language"] == "python"
 }
 #: The materialization of each model (the package's dbt_project.yml and a
-#: named design's properties file say the same; a project may override them).
-MATERIALIZED = {
-    "source_check": "table",
-    "input": "view",
-    "pilot_sample": "table",
-    "pilot_model": "table",
-    "pilot_model_sql": "table",
-    # pilot_coefficients, score_choice and sampling_scale follow freeze_design (in the macros).
-    "sampling_probs": "view",
-    "sample": "table",
-    "final_model": "table",
-    "final_model_sql": "table",
-    "coefficients": "table",
-    "diagnostics_cells": "table",
-    "intercept_update": "table",
-    "design": "table",
-    "scored": "view",
-    "diagnostics": "table",
-    "diagnostics_fit": "table",
-    "diagnostics_sampling_probs": "table",
-    "diagnostics_coefficients": "table",
-}
+#: named design's properties file say it; a project may override it, and a
+#: frozen design's stores are incremental).
+MATERIALIZED = {k["kind"]: k["materialized"] for k in contract.MODEL_KINDS}
 #: Adapters whose dbt Python models run (dbt-duckdb, -databricks, -snowflake, -bigquery).
-PYTHON_ADAPTERS = ("duckdb", "databricks", "snowflake", "bigquery")
+PYTHON_ADAPTERS = contract.PYTHON_ADAPTERS
 
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -426,9 +388,29 @@ def remove_undeclared(root: Path, check: bool = False) -> list[Change]:
     return changes
 
 
+def project_text(current: str) -> str:
+    """The package's dbt_project.yml with its models' materializations from MATERIALIZED.
+
+    The block under ``models: negsample:`` is the default design's
+    materializations, one line per kind in build order; the rest of the file
+    is kept as it is.
+    """
+    lines = [
+        f"    {DEFAULT_DESIGN}_{kind}: {{+materialized: {materialized}}}\n"
+        for kind, materialized in MATERIALIZED.items()
+    ]
+    block = re.compile(r"(^models:\n  negsample:\n)((?:    .*\n)*)", re.M)
+    if not block.search(current):
+        raise DesignError("dbt_project.yml has no `models: negsample:` block to write")
+    return block.sub(lambda m: m.group(1) + "".join(lines), current, count=1)
+
+
 def write_package_files(root: Path, check: bool = False) -> list[Change]:
-    """The package's own model files (the default design), written or compared."""
+    """The package's own model files (the default design) and materializations, written
+    or compared."""
+    project = root / "dbt_project.yml"
     planned = design_files(DEFAULT_DESIGN, root, package=True)
+    planned.append(PlannedFile(project, project_text(project.read_text())))
     candidates = [
         *(root / "models").glob("negsample_*"),
         *(root / "python_models").glob("negsample_*"),

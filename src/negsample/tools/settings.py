@@ -2,40 +2,19 @@
 
 The SQL side resolves settings in the macro ``negsample._config`` (defaults in
 ``negsample._defaults``); the benchmarks and the tests read the defaults
-here. ``tests/test_settings.py`` holds the two to the same values.
+here, from negsample.contract, which is written from the macros.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-#: The package default of every setting of a design (the default design's
-#: source is the demo's only where this package is the root project).
-DEFAULTS: dict[str, Any] = {
-    "source": None,
-    "id_column": "id",
-    "label_column": "label",
-    "numeric_features": ["tenure_months", "balance", "is_mobile", "sessions_30d"],
-    "categorical_features": ["channel"],
-    "passthrough_columns": [],
-    "sampling_rate": 0.05,
-    "pilot_ratio": 1,
-    "score": "a_optimal",
-    "floor": 0.1,
-    "budget": "paper",
-    "seed": 42,
-    "pilot_score_column": None,
-    "fit_engine": "auto",
-    "freeze_design": False,
-    "recalibrate_intercept": True,
-    "persist_scores": True,
-    "reuse_pilot": True,
-    "max_levels": 100,
-    "null_features": "error",
-    "pilot_coefficients": None,
-    "pilot_information": None,
-    "final_coefficients": None,
-}
+from negsample import contract
+
+#: The package default of every setting of a design, as the macro
+#: negsample._defaults declares it (the default design's source is the demo's
+#: only where this package is the root project).
+DEFAULTS: dict[str, Any] = contract.DEFAULTS
 
 
 def flat_var(setting: str) -> str:
