@@ -30,7 +30,9 @@ pytestmark = [pytest.mark.dbt, pytest.mark.core]
 
 NOT_RECALIBRATED = {"negsample:recalibrate_intercept": False}
 SHIFT = 0.35
-UPDATE_TEST = "negsample_negsample_expression_is_true_negsample_intercept_update_abs_intercept_delta_z_4"
+UPDATE_TEST = (
+    "negsample_negsample_expression_is_true_negsample_intercept_update_abs_intercept_delta_z_4"
+)
 
 
 def rebuilt(demo_db: Path, folder: Path, shift: float = 0.0, check: bool = True):
