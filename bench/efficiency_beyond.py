@@ -83,7 +83,8 @@ def run_parts(wanted: list[str] | None, size: Size, out: Path, sql: Templates) -
         if name in REAL:
             table = REAL[name]()
             bench = Bench(table, sql)
-            part = study(name, bench, size.real_replicates, cells(size.rates(name), floors=False))
+            plan = cells(size.rates(name), floors=False)
+            part = study(name, bench, size.real_replicates[name], plan)
             bench.close()
         elif name.startswith("coverage_"):
             part = coverage(name.removeprefix("coverage_"), size, sql)
@@ -125,7 +126,7 @@ def estimate_full(out: Path, quick: Size, full: Size) -> dict[str, float]:
             continue
         meta = part.meta
         if name in REAL:
-            factor = (full.real_replicates * len(cells(full.rates(name), floors=False))) / (
+            factor = (full.real_replicates[name] * len(cells(full.rates(name), floors=False))) / (
                 meta["replicates"] * meta["cells"]
             )
         else:

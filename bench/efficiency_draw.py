@@ -49,6 +49,7 @@ from pathlib import Path  # noqa: E402
 import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from scipy.special import expit  # noqa: E402
 
 from efficiency_stats import Part, check_failures  # noqa: E402
 from negsample.oracle import reference, simulations  # noqa: E402
@@ -524,12 +525,12 @@ class Bench:
         self.full: Fit | None = None
         if full_fit:
             self.full = fit_logistic(self.frame, "label", self.design, what="full-data MLE")
-            self.full_logit = self.x @ self.full.estimate
             self.trace_full = float(np.trace(self.full.covariance[1:, 1:]))
             # The full-data fit's own mean squared logit error over the rows,
             # tr(E[x x'] Cov): the yardstick of the served logit's.
-            moments = self.x.T @ self.x / len(self.x)
-            self.logit_baseline = float(np.trace(moments @ self.full.covariance))
+            self.moments = self.x.T @ self.x / len(self.x)
+            self.mean_x = self.x.mean(axis=0)
+            self.logit_baseline = float(np.trace(self.moments @ self.full.covariance))
 
     # ---- steps 1-2 -------------------------------------------------------
 
@@ -704,20 +705,32 @@ class Bench:
         scale = self.con.execute("select * from scale_cell order by replicate").df()
         return kept, scale
 
-    def scale_sample_probabilities(self) -> pd.DataFrame:
-        """The last cell's pi and pi* on the scale sample's negatives (for the kept-count check)."""
-        return self.con.execute(
-            "select replicate, sampling_score, main_sampling_prob, sampling_prob from drawn_cell "
-            f"where label = 0 and pilot_uniform < {double_literal(self.scale_rate)}"
-        ).df()
+    def kept_figures(self) -> pd.DataFrame:
+        """The last cell's kept negatives and what its scale sample says of them, per replicate.
 
-    def kept_counts(self) -> pd.DataFrame:
-        """The last cell's kept negatives per replicate: by the main draw, and in the union."""
+        kept_main / kept_union: negatives kept by the main draw / in the union;
+        w_full_pass: the mean of t over every negative; over the scale
+        sample's negatives: their number, the mean and sd of t, and for pi
+        (main) and pi* (union) the mean, the mean of pi (1 - pi) and the
+        sample variance (scale_estimates turns them into the stated range).
+        """
+        scale_rate = double_literal(self.scale_rate)
+        figures = []
+        for name, column in (("main", "main_sampling_prob"), ("union", "sampling_prob")):
+            figures += [
+                f"avg({column}) filter (where in_scale) as {name}_mean",
+                f"avg({column} * (1.0 - {column})) filter (where in_scale) as {name}_binomial_mean",
+                f"var_samp({column}) filter (where in_scale) as {name}_variance",
+            ]
         return self.con.execute(
             "select replicate, count(*) filter (where is_main) as kept_main, "
-            "count(*) filter (where is_sampled) as kept_union, "
-            "avg(sampling_score) as w_full_pass from drawn_cell where label = 0 "
-            "group by replicate order by replicate"
+            "count(*) filter (where is_sampled) as kept_union, avg(sampling_score) as w_full_pass, "
+            "count(*) filter (where in_scale) as n_scale, "
+            "avg(sampling_score) filter (where in_scale) as t_mean, "
+            "stddev_samp(sampling_score) filter (where in_scale) as t_sd, "
+            + ", ".join(figures)
+            + f" from (select *, pilot_uniform < {scale_rate} as in_scale from drawn_cell "
+            "where label = 0) as negatives group by replicate order by replicate"
         ).df()
 
     # ---- steps 7-8 -------------------------------------------------------
@@ -771,10 +784,13 @@ class Bench:
         """Slopes' and served logit's squared errors against the full-data fit; interval coverage."""
         out: dict[str, float] = {}
         if self.full is not None:
-            logit = self.x @ fit.estimate
-            delta = reference.intercept_update(logit, self.label)
-            out["excess_slopes"] = float(((fit.estimate[1:] - self.full.estimate[1:]) ** 2).sum())
-            out["excess_logit"] = float(np.mean((logit + delta - self.full_logit) ** 2))
+            delta = intercept_update(self.x @ fit.estimate, self.label)
+            d = fit.estimate - self.full.estimate
+            out["excess_slopes"] = float((d[1:] ** 2).sum())
+            # mean over rows of (x.d + delta)^2, from the table's moments.
+            out["excess_logit"] = float(
+                d @ self.moments @ d + 2 * delta * (self.mean_x @ d) + delta**2
+            )
             out["intercept_delta"] = delta
         if self.table.truth is not None:
             within = np.abs(fit.estimate[1:] - self.table.truth[1:]) <= Z95 * fit.std_error[1:]
@@ -788,6 +804,12 @@ class Bench:
 Z95 = 1.959963984540054
 
 
+def intercept_update(logit: np.ndarray, label: np.ndarray) -> float:
+    """negsample.oracle.reference.intercept_update, with SciPy's faster logistic function."""
+    prob = expit(logit)
+    return float((label.sum() - prob.sum()) / (prob * (1.0 - prob)).sum())
+
+
 def batches(seeds: list[int], rows: int) -> Iterator[tuple[int, list[int]]]:
     """(first replicate, its seeds) per batch, at most BATCH_ROWS scored rows each."""
     size = max(1, BATCH_ROWS // max(rows, 1))
@@ -799,40 +821,42 @@ def batches(seeds: list[int], rows: int) -> Iterator[tuple[int, list[int]]]:
 # A run: every cell on the same seeds
 
 
-def auto_choices(bench: Bench, pilot: Pilot, rates: set[float], budgets: set[str]) -> list[dict]:
+def auto_choices(bench: Bench, pilot: Pilot, scales: dict[tuple, float]) -> list[dict]:
     """Score auto's choice under each objective, rate and budget (floor 0.1, pilot reused).
 
-    negsample.oracle.reference.score_criteria is the twin of
-    <design>_score_choice: each mode's criterion on the scale sample (here
-    under both objectives at once); ties go to the simpler mode.
+    Each mode's criterion on the scale sample, as <design>_score_choice
+    computes it, at the scale c the package's SQL solved for that mode's
+    draw (``scales``: (rate, budget, mode) -> c for this replicate);
+    negsample.oracle.reference.score_criteria_at_scales is the twin. Ties
+    go to the simpler mode.
     """
     out = []
-    for rate in sorted(rates):
-        for budget in sorted(budgets):
-            criteria = reference.score_criteria_by_objective(
-                pilot.x,
-                pilot.label,
-                pilot.prob,
-                bench.scale_rate,
-                pilot.inverse,
-                rate,
-                0.1,
-                budget,
-                reuse_pilot=True,
-                pilot_rate=bench.pilot_rate,
-                weight=pilot.weight,
+    for rate, budget in sorted({(r, b) for r, b, _ in scales}):
+        # Uniform's pi is rho under either budget (t = 1).
+        by_mode = {m: scales.get((rate, budget, m), rate) for m in MODES}
+        criteria = reference.score_criteria_at_scales(
+            pilot.x,
+            pilot.label,
+            pilot.prob,
+            bench.scale_rate,
+            pilot.inverse,
+            by_mode,
+            0.1 * rate,
+            reuse_pilot=True,
+            pilot_rate=bench.pilot_rate,
+            weight=pilot.weight,
+        )
+        for objective, values in criteria.items():
+            chosen = min(MODES, key=lambda m: (values[m], MODES.index(m)))
+            out.append(
+                {
+                    "replicate": pilot.replicate,
+                    "rate": rate,
+                    "budget": budget,
+                    "objective": objective,
+                    "chosen": chosen,
+                }
             )
-            for objective, values in criteria.items():
-                chosen = min(MODES, key=lambda m: (values[m], MODES.index(m)))
-                out.append(
-                    {
-                        "replicate": pilot.replicate,
-                        "rate": rate,
-                        "budget": budget,
-                        "objective": objective,
-                        "chosen": chosen,
-                    }
-                )
     return out
 
 
@@ -846,16 +870,17 @@ def run(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every cell on every seed: one record per (replicate, cell, method), and auto's choices."""
     records, choices = [], []
-    rates = {c.rate for c in cells}
-    budgets = {c.setting.budget for c in cells if c.setting.score != "uniform"}
     for first, part in batches(seeds, len(bench.frame)):
         pilots = bench.pilots(part, first)
-        if auto:
-            for pilot in pilots:
-                choices += auto_choices(bench, pilot, rates, budgets)
         bench.score()
+        scales: dict[int, dict[tuple, float]] = {p.replicate: {} for p in pilots}
         for cell in cells:
             kept, scale = bench.draw(cell)
+            setting = cell.setting
+            if setting.floor == 0.1:
+                for row in scale.itertuples():
+                    key = (cell.rate, setting.budget, setting.score)
+                    scales[int(row.replicate)][key] = row.sampling_scale
             w = scale.set_index("replicate")["w"]
             for replicate, rows in kept.groupby("replicate", sort=True):
                 for record in bench.fit_replicate(rows, methods):
@@ -863,14 +888,17 @@ def run(
                         {
                             "replicate": int(replicate),
                             "rate": cell.rate,
-                            "setting": cell.setting.name,
-                            "score": cell.setting.score,
-                            "budget": cell.setting.budget,
-                            "floor": cell.setting.floor,
+                            "setting": setting.name,
+                            "score": setting.score,
+                            "budget": setting.budget,
+                            "floor": setting.floor,
                             "w": float(w[replicate]),
                             **record,
                         }
                     )
+        if auto:
+            for pilot in pilots:
+                choices += auto_choices(bench, pilot, scales[pilot.replicate])
         if progress:
             print(f"{progress}: replicates {first}..{first + len(part) - 1} done", flush=True)
     return pd.DataFrame(records), pd.DataFrame(choices)
@@ -904,7 +932,10 @@ class Size:
         self.suffix = "_quick" if quick else ""
         self.rows = 100_000 if quick else 400_000
         self.replicates = 20 if quick else 100
-        self.real_replicates = 40 if quick else 400
+        # movies is six times the size of the ISLR tables, and has four rates.
+        self.real_replicates = {"movies": 40, "default": 40, "caravan": 40}
+        if not quick:
+            self.real_replicates = {"movies": 200, "default": 400, "caravan": 400}
         self.coverage_rows = 100_000 if quick else 200_000
         self.coverage_replicates = 30 if quick else 200
         self.scale_replicates = 25 if quick else 100

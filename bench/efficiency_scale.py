@@ -46,7 +46,6 @@ from efficiency_draw import (
     simulated,
 )
 from efficiency_stats import Part, binomial_share, fmt_diff, load_part, paired, save_part
-from negsample.oracle import reference
 
 SETTINGS = (Setting("a_optimal", "paper"), Setting("a_optimal", "exact"), Setting("logit_optimal"))
 SEED_BASE = 5000
@@ -119,30 +118,39 @@ def draws(bench: Bench, seeds: list[int], rate: float) -> pd.DataFrame:
 
 def kept_figures(bench: Bench, scale: pd.DataFrame) -> dict[int, dict]:
     """Per replicate: w and its full-pass value, and the kept counts with their stated ranges."""
-    counts = bench.kept_counts().set_index("replicate")
-    sample = bench.scale_sample_probabilities()
     w = scale.set_index("replicate")["w"]
     out = {}
-    for replicate, group in sample.groupby("replicate"):
-        t = group["sampling_score"].to_numpy()
-        union = reference.scale_estimates(
-            group["sampling_prob"], bench.n_negative, bench.scale_rate
-        )
-        main = reference.scale_estimates(
-            group["main_sampling_prob"], bench.n_negative, bench.scale_rate
-        )
-        out[int(replicate)] = {
-            "w": float(w[replicate]),
-            "w_full_pass": float(counts.loc[replicate, "w_full_pass"]),
-            "w_stated_error": float(
-                t.std(ddof=1) / t.mean() * np.sqrt((1 - bench.scale_rate) / len(t))
-            ),
-            "kept_union": int(counts.loc[replicate, "kept_union"]),
-            "kept_main": int(counts.loc[replicate, "kept_main"]),
-            **{f"union_{k}": v for k, v in union.items()},
-            **{f"main_{k}": v for k, v in main.items()},
+    for row in bench.kept_figures().itertuples():
+        record = {
+            "w": float(w[row.replicate]),
+            "w_full_pass": row.w_full_pass,
+            "w_stated_error": row.t_sd / row.t_mean * np.sqrt((1 - bench.scale_rate) / row.n_scale),
+            "kept_union": int(row.kept_union),
+            "kept_main": int(row.kept_main),
         }
+        for name in ("union", "main"):
+            estimates = stated_range(
+                getattr(row, f"{name}_mean"),
+                getattr(row, f"{name}_binomial_mean"),
+                getattr(row, f"{name}_variance"),
+                row.n_scale,
+                bench.n_negative,
+                bench.scale_rate,
+            )
+            record.update({f"{name}_{k}": v for k, v in estimates.items()})
+        out[int(row.replicate)] = record
     return out
+
+
+def stated_range(
+    mean: float, binomial_mean: float, variance: float, n: int, n_negative: int, scale_rate: float
+) -> dict[str, float]:
+    """negsample.oracle.reference.scale_estimates from the scale sample's sums, not its rows."""
+    return {
+        "expected": n_negative * mean,
+        "binomial": n_negative * binomial_mean,
+        "estimate": (1.0 - scale_rate) * n_negative**2 * variance / n,
+    }
 
 
 # --------------------------------------------------------------------------

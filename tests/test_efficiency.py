@@ -1,8 +1,16 @@
-"""A small version of bench/efficiency.py: the ordering the paper predicts must hold.
+"""The efficiency benchmarks: their draw is the package's, and what they conclude holds in small.
 
-Runs the package's sampling SQL (many seeds in one query) and its fits on
-200,000 rows with 30 replicates, at rho = 0.005, for the uniform design and
-the package's default setting (negsample.tools.settings.DEFAULTS, which the macros share).
+bench/efficiency_draw.py draws many seeds at once with the package's
+macros. The first test builds the package with `dbt build` on a small
+table and holds that draw to <design>_sample bit for bit: the same ids
+with the same sampling_prob, for several scores, budgets and reuse_pilot.
+Both sides run DuckDB on one thread: the exact budget's scale is solved
+with sums of doubles whose order DuckDB chooses per thread, so at several
+threads two builds of the package itself may differ in the last bits.
+
+The stats test is a small version of bench/efficiency.py: the ordering
+the paper predicts must hold on both metrics. The rest check the
+bookkeeping on made-up numbers.
 """
 
 from __future__ import annotations
@@ -13,78 +21,223 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from negsample.oracle import reference, simulations
+from negsample.runtime.fit import make_design
 from negsample.tools.settings import DEFAULTS
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, package_project, query, run_dbt
 
 sys.path.insert(0, str(PROJECT_DIR / "bench"))
-import efficiency  # noqa: E402
+import efficiency_draw as draw  # noqa: E402
+import efficiency_scale  # noqa: E402
+import efficiency_stats as stats  # noqa: E402
 
-pytestmark = [pytest.mark.stats, pytest.mark.dbt]
-
-RATE = 0.005
-
-
-def default_setting() -> efficiency.Setting:
-    return efficiency.Setting(DEFAULTS["score"], float(DEFAULTS["floor"]), DEFAULTS["budget"])
+FEATURES = list(simulations.FEATURES)
+PIN_ROWS, PIN_RATE, PIN_SEED, PIN_SCALE_SAMPLE = 20_000, 0.05, 11, 5_000
 
 
 @pytest.fixture(scope="module")
-def templates() -> dict[str, str]:
-    return efficiency.compile_templates()
+def templates() -> draw.Templates:
+    return draw.Templates((len(FEATURES),))
+
+
+@pytest.fixture(scope="module")
+def pinned_project(tmp_path_factory: pytest.TempPathFactory):
+    """A project that installs the package, with a heavy-tailed table as its source."""
+    root = tmp_path_factory.mktemp("pin")
+    table = draw.simulated("t2", PIN_ROWS, seed=7)
+    variables = {
+        "negsample:source": "bench_events",
+        "negsample:numeric_features": FEATURES,
+        "negsample:categorical_features": [],
+        "negsample:sampling_rate": PIN_RATE,
+        "negsample:seed": PIN_SEED,
+        # A scale sample of a quarter of the negatives: rho0 < rho_s < 1.
+        "negsample:scale_sample_size": PIN_SCALE_SAMPLE,
+    }
+    extra = "    bench_events:\n      +column_types: {id: bigint, label: integer}\n"
+    project = package_project(root, "pin", variables, demo_seed=1, extra=extra)
+    table.frame.to_csv(project / "seeds" / "bench_events.csv", index=False)
+    database = root / "pin.duckdb"
+    run_dbt(["deps"], database, project_dir=project)
+    run_dbt(["seed"], database, project_dir=project, threads=1)
+    return project, database
+
+
+@pytest.mark.dbt
+@pytest.mark.parametrize(
+    ("score", "budget", "reuse"),
+    [
+        ("a_optimal", "paper", True),
+        ("logit_optimal", "exact", True),
+        ("l_optimal", "exact", False),
+        ("p", "paper", False),
+        ("uniform", "paper", True),
+    ],
+)
+def test_the_bench_draw_is_the_packages_sample_bit_for_bit(
+    pinned_project, templates, score, budget, reuse
+):
+    project, database = pinned_project
+    settings = {
+        "negsample:score": score,
+        "negsample:budget": budget,
+        "negsample:reuse_pilot": reuse,
+    }
+    build = ["build", "--select", "+negsample_sample", "--exclude", "resource_type:seed"]
+    run_dbt(build, database, variables=settings, project_dir=project, threads=1)
+    package = query(database, "select id, sampling_prob from negsample_sample order by id")
+    frame = query(database, "select * from bench_events order by id")
+    bench = draw.Bench(
+        draw.Table("pin", frame, None, ""), templates, PIN_SCALE_SAMPLE, full_fit=False
+    )
+    bench.pilots([PIN_SEED])
+    bench.score()
+    kept, scale = bench.draw(draw.Cell(draw.Setting(score, budget), PIN_RATE))
+    bench.close()
+    mine = kept if reuse else kept[kept["is_main"]]
+    column = "sampling_prob" if reuse else "main_sampling_prob"
+    np.testing.assert_array_equal(mine["id"].to_numpy(), package["id"].to_numpy())
+    # Bit for bit: equal as doubles, not merely close.
+    assert (mine[column].to_numpy() == package["sampling_prob"].to_numpy()).all()
+    stored = query(database, "select w, sampling_scale from negsample_sampling_scale")
+    assert scale["w"].iloc[0] == stored["w"].iloc[0]
+    assert scale["sampling_scale"].iloc[0] == stored["sampling_scale"].iloc[0]
+
+
+def default_setting() -> draw.Setting:
+    return draw.Setting(DEFAULTS["score"], DEFAULTS["budget"], float(DEFAULTS["floor"]))
 
 
 REPLICATES = 30
 
 
-def mse_ratio(runs, method: str, trace: float) -> tuple[float, float]:
-    """MSE ratio to the full-data fit and its Monte Carlo SE, over the fits that succeeded."""
-    every = runs[runs["method"] == method]
-    assert len(every) == REPLICATES, (method, len(every))
-    part = every[~every["failed"].astype(bool)]
-    # Bench.run stops beyond this many failed fits; none is expected here.
-    assert len(every) - len(part) <= np.ceil(efficiency.MAX_DROPPED_FRACTION * REPLICATES)
-    excess = part["excess_sq"].to_numpy()
-    return 1 + excess.mean() / trace, excess.std(ddof=1) / np.sqrt(excess.size) / trace
+@pytest.mark.stats
+@pytest.mark.dbt
+@pytest.mark.parametrize(("design", "margin"), [("normal", 1.3), ("t3", 2.0)])
+def test_default_beats_uniform_and_correction_beats_weighting(templates, design, margin):
+    table = draw.simulated(design, 200_000)
+    bench = draw.Bench(table, templates)
+    uniform, default = draw.Setting("uniform"), default_setting()
+    cells = [draw.Cell(uniform, 0.005), draw.Cell(default, 0.005)]
+    records, _ = draw.run(bench, [100 + r for r in range(REPLICATES)], cells, auto=False)
+    records.insert(0, "table", design)
+    meta = {design: {"trace_full": bench.trace_full, "logit_baseline": bench.logit_baseline}}
+    bench.close()
+    assert stats.check_failures(records, design) <= 2
+    summary = stats.summarise(
+        records, {design: {**meta[design], "n_negative": bench.n_negative}}
+    ).set_index(["setting", "method"])
+
+    # Theorem 5: under uniform sampling the corrected likelihood beats IPW.
+    assert (
+        summary.loc[("uniform", "ipw"), "slopes"] > 1.5 * summary.loc[("uniform", "lcl"), "slopes"]
+    )
+    for setting in (uniform.name, default.name):
+        for metric in stats.METRICS:
+            gap = stats.paired(records, meta, (setting, "lcl"), (setting, "ipw"), metric)
+            # On the same draws, correction is never worse than weighting beyond 2 SE.
+            assert (gap["z"] <= 2).all(), (setting, metric, gap)
+    for metric in stats.METRICS:
+        worse = summary.loc[("uniform", "lcl_reuse")]
+        better = summary.loc[(default.name, "lcl_reuse")]
+        # Non-uniform sampling beats uniform sampling at the same expected size.
+        assert worse[metric] > margin * better[metric] - (margin - 1), (metric, worse, better)
+        gap = stats.paired(
+            records, meta, ("uniform", "lcl_reuse"), (default.name, "lcl_reuse"), metric
+        )
+        assert (gap["z"] > 2).all(), (metric, gap)
 
 
-@pytest.mark.parametrize(("design", "margin"), [("normal", 1.3), ("t3", 3.0)])
-def test_default_beats_uniform_and_correction_beats_weighting(templates, design, margin, capsys):
-    bench = efficiency.Bench(design, rows=200_000, replicates=REPLICATES, sql=templates)
-    bench.prepare_pilot(1.0)
-    uniform = bench.run(efficiency.Setting("uniform", 1.0, "paper"), RATE)
-    default = bench.run(default_setting(), RATE)
-    dropped = sum(efficiency.check_dropped(runs, design) for runs in (uniform, default))
-    with capsys.disabled():
-        print(f"\n[stats] {design}: {dropped} of {4 * REPLICATES} fits failed and were left out")
-    trace = bench.trace_full
-    uniform_lcl, uniform_lcl_se = mse_ratio(uniform, "lcl", trace)
-    uniform_ipw, _ = mse_ratio(uniform, "ipw", trace)
-    default_lcl, default_lcl_se = mse_ratio(default, "lcl", trace)
+def test_sigma_is_assembled_as_the_reference_weighs_the_logit():
+    data = simulations.simulate("t3", 20_000, 3)
+    design = make_design(data, FEATURES, [])
+    x = design.matrix(data)
+    label = data["label"].to_numpy()
+    prob = reference.sigmoid(x @ simulations.true_coefficients("t3"))
+    scale_rate = 0.3
+    w = np.where(label == 1, 1.0, 1.0 / scale_rate)
+    moments = (x * w[:, None]).T @ x
+    information = (x * (w * prob * (1 - prob))[:, None]).T @ x
+    assembled = draw.assemble_second_moment(moments, w.sum(), information)
+    expected = reference.logit_weight(x, label, prob, scale_rate)
+    np.testing.assert_allclose(assembled, expected, rtol=1e-9, atol=1e-12)
 
-    # Theorem 5: under uniform sampling the corrected likelihood is far better than IPW.
-    assert uniform_ipw > 1.5 * uniform_lcl, (uniform_ipw, uniform_lcl)
-    # On the same samples, correction is never worse than weighting beyond 2 SE.
-    for runs in (uniform, default):
-        gap, se = efficiency.paired_gap(runs, trace)
-        assert gap <= 2 * se, (gap, se)
-    # Non-uniform sampling beats uniform sampling at the same expected size.
-    assert uniform_lcl > margin * default_lcl, (uniform_lcl, default_lcl)
-    assert uniform_lcl - 2 * uniform_lcl_se > default_lcl + 2 * default_lcl_se
-    # Calibration in the large after the one-pass intercept update.
-    calibrated = default[default["method"] == "lcl"]["calibration_updated"].mean()
-    assert abs(calibrated - 1) < 0.02, calibrated
+
+def records_of(values: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    rows = []
+    for (setting, method), errors in values.items():
+        for replicate, error in enumerate(errors):
+            rows.append(
+                {
+                    "table": "t",
+                    "rate": 0.01,
+                    "replicate": replicate,
+                    "setting": setting,
+                    "method": method,
+                    "excess_slopes": error,
+                    "excess_logit": error,
+                    "failed": False,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_paired_differences_and_their_z():
+    metas = {"t": {"trace_full": 2.0, "logit_baseline": 1.0}}
+    records = records_of({("a", "lcl"): [1.0, 2.0, 3.0, 4.0], ("b", "lcl"): [0.5, 1.0, 2.5, 3.0]})
+    gap = stats.paired(records, metas, ("a", "lcl"), ("b", "lcl"), "slopes").iloc[0]
+    diff = np.array([0.5, 1.0, 0.5, 1.0]) / 2.0
+    assert gap["diff"] == pytest.approx(diff.mean())
+    assert gap["se"] == pytest.approx(diff.std(ddof=1) / 2.0)
+    same = stats.paired(records, metas, ("a", "lcl"), ("a", "lcl"), "logit").iloc[0]
+    assert same["diff"] == 0 and same["z"] == 0
+
+
+def test_auto_takes_the_fits_of_the_score_it_chose():
+    records = records_of({("p paper floor=0.1", "lcl"): [1.0, 2.0], ("uniform", "lcl"): [5.0, 6.0]})
+    records["score"] = records["setting"].str.split().str[0]
+    records["budget"], records["floor"] = "paper", 0.1
+    choices = pd.DataFrame(
+        {
+            "replicate": [0, 1, 0, 1],
+            "rate": 0.01,
+            "budget": ["paper", "paper", "exact", "exact"],
+            "objective": "scores",
+            "chosen": ["p", "uniform", "uniform", "uniform"],
+        }
+    )
+    auto = stats.with_auto(records, choices)
+    paper = auto[auto["setting"] == stats.auto_name("scores", "paper")].sort_values("replicate")
+    assert paper["excess_slopes"].tolist() == [1.0, 6.0]
+    # Uniform's pi is rho under either budget: its one cell serves both.
+    exact = auto[auto["setting"] == stats.auto_name("scores", "exact")]
+    assert sorted(exact["excess_slopes"]) == [5.0, 6.0]
 
 
 def test_too_many_failed_fits_stop_the_bench():
     def runs(failed: int) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                "method": ["lcl"] * REPLICATES,
-                "failed": [True] * failed + [False] * (REPLICATES - failed),
+                "rate": 0.01,
+                "setting": "s",
+                "method": "lcl",
+                "failed": [True] * failed + [False] * (100 - failed),
             }
         )
 
-    allowed = int(np.ceil(efficiency.MAX_DROPPED_FRACTION * REPLICATES))
-    assert efficiency.check_dropped(runs(allowed), "cell") == allowed
-    with pytest.raises(RuntimeError, match=f"{allowed + 1} of {REPLICATES} lcl fits failed"):
-        efficiency.check_dropped(runs(allowed + 1), "cell")
+    assert stats.check_failures(runs(5), "cell") == 5
+    with pytest.raises(RuntimeError, match="6%"):
+        stats.check_failures(runs(6), "cell")
+
+
+def test_a_kept_count_is_inside_when_within_its_stated_range():
+    records = pd.DataFrame(
+        {
+            "kept_union": [100, 140, 60],
+            "union_expected": [100.0, 100.0, 100.0],
+            "union_binomial": [300.0, 300.0, 300.0],
+            "union_estimate": [100.0, 100.0, 100.0],
+        }
+    )
+    # sd = 20: 140 is 2 sd away, beyond 1.96; 60 likewise.
+    assert efficiency_scale.inside(records, "union").tolist() == [True, False, False]

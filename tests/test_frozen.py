@@ -32,18 +32,19 @@ from negsample.runtime.fit import (
 from negsample.tools import cli, demo
 from tests.conftest import package_project, query, run_dbt
 
-pytestmark = pytest.mark.dbt
+pytestmark = [pytest.mark.dbt, pytest.mark.core]
 
 LIVING = """
 {%- set late = var('living:late_positive', []) -%}
 {%- set corrected = var('living:corrected', []) -%}
 {%- set deleted = var('living:deleted', []) -%}
 {%- set edited = var('living:edited', []) -%}
+{%- set edit_by = var('living:edit_by', 60) -%}
 {%- set null_every = var('living:null_every', 0) -%}
 {%- set tenure = 'tenure_months' -%}
 {%- if edited -%}
     {%- set tenure = 'case when id in (' ~ edited | join(', ') ~ ')'
-        ~ ' then tenure_months + 60 else tenure_months end' -%}
+        ~ ' then tenure_months + ' ~ edit_by ~ ' else tenure_months end' -%}
 {%- endif -%}
 {%- if null_every -%}
     {%- set tenure = 'case when id % ' ~ null_every ~ ' = 0 then null else ' ~ tenure ~ ' end' -%}
@@ -89,7 +90,6 @@ ORDER = {
     "coefficients": "model, term, level",
     "design": "1",
     "sampling_probs": "id",
-    "diagnostics_sample_size": "1",
 }
 
 
@@ -148,12 +148,13 @@ def living_now(
     deleted: Sequence[int] = (),
     edited: Sequence[int] = (),
     null_every: int = 0,
+    edit_by: int = 60,
 ) -> pd.DataFrame:
     """living_events as LIVING leaves it, computed here from the seed's rows."""
     now = source[(source["id"] <= max_id) & ~source["id"].isin(deleted)].copy()
     now.loc[now["id"].isin(late_positive), "label"] = 1
     now.loc[now["id"].isin(corrected), "label"] = 0
-    now.loc[now["id"].isin(edited), "tenure_months"] += 60
+    now.loc[now["id"].isin(edited), "tenure_months"] += edit_by
     if null_every:
         now.loc[now["id"] % null_every == 0, "tenure_months"] = np.nan
     return now.reset_index(drop=True)
@@ -196,11 +197,9 @@ def assert_fit_and_counts_describe(database: Path, now: pd.DataFrame, design: st
     n_positive = int(now["label"].sum())
     kept_negatives = int((sample["label"] == 0).sum())
     d = table(database, f"{design}_design").iloc[0]
-    size = table(database, f"{design}_diagnostics_sample_size").iloc[0]
-    for row in (d, size):
-        assert (row["n_rows"], row["n_positive"]) == (len(now), n_positive)
-        assert (row["kept_rows"], row["kept_negatives"]) == (len(sample), kept_negatives)
-    assert size["n_negative"] == len(now) - n_positive
+    assert (d["n_rows"], d["n_positive"]) == (len(now), n_positive)
+    assert (d["kept_rows"], d["kept_negatives"]) == (len(sample), kept_negatives)
+    assert d["n_negative"] == len(now) - n_positive
     assert set(now.loc[now["label"] == 1, "id"]) <= set(sample["id"])
     assert set(sample["id"]) <= set(now["id"])
 
@@ -246,29 +245,30 @@ def build_manifest(database: Path) -> dict:
 
 
 def drift_test_name(database: Path) -> str:
-    """The name dbt gives the drift test of negsample_design, from the build's manifest."""
+    """The drift test of negsample_design, by the name its properties give it."""
     manifest = build_manifest(database)
     names = [
         node["name"]
         for node in manifest["nodes"].values()
         if node["resource_type"] == "test"
-        and "drift_z" in str(node.get("test_metadata", {}).get("kwargs", {}).get("expression"))
+        and node.get("test_metadata", {}).get("name") == "negsample_design_drift"
     ]
-    assert len(names) == 1, names
+    assert names == ["negsample_design_drift"], names
     return names[0]
 
 
 def test_the_first_build_estimates_and_stores_only_parameters(frozen):
     _, database = frozen
     design = table(database, "negsample_design").iloc[0]
-    assert not design["is_frozen_design"] and design["n_rows"] == 4000
+    assert design["is_frozen_design"] and design["n_rows"] == 4000
     scale = table(database, "negsample_sampling_scale")
-    assert len(scale) == 1 and scale["estimated_expected_negatives"].iloc[0] > 0
-    assert scale["estimated_expected_negatives"].iloc[0] == pytest.approx(
+    assert len(scale) == 1 and bool(scale["is_frozen_store"].iloc[0])
+    assert scale["expected_rate"].iloc[0] * design["n_negative"] == pytest.approx(
         design["expected_negatives"], rel=1e-12
     )
+    assert scale["pilot_rows"].iloc[0] == design["pilot_rows"] > 0
     pilot = table(database, "negsample_pilot_coefficients")
-    assert set(pilot["model"]) == {"pilot", "information", "information_squared"}
+    assert set(pilot["model"]) == {"pilot", "information", "quadratic_a_optimal"}
     # Parameters, not rows: k coefficients and two k x k matrices (k = 8 terms).
     assert len(pilot) == 9 + 2 * 8 * 8
 
@@ -416,8 +416,9 @@ def test_a_rebuild_of_an_unchanged_table_gives_identical_tables(frozen, tmp_path
     run_dbt(["build"], again, project_dir=frozen[0])
     for name in (*STORES, "negsample_sample", "negsample_coefficients", "negsample_design"):
         pd.testing.assert_frame_equal(table(after, name), table(again, name), check_exact=True)
-    # The first frozen rebuild describes the same table as the estimating build.
-    for name in (*STORES, "negsample_sample", "negsample_coefficients"):
+    # The first frozen rebuild describes the same table as the estimating
+    # build, the design's row included (its pilot count is the stored one).
+    for name in (*STORES, "negsample_sample", "negsample_coefficients", "negsample_design"):
         pd.testing.assert_frame_equal(table(frozen[1], name), table(after, name), check_exact=True)
 
 
@@ -443,7 +444,7 @@ def test_a_full_refresh_estimates_the_design_again(frozen, tmp_path):
     assert scale["n_rows"] == 5000 and before["n_rows"] == 4000
     assert scale["sampling_scale"] != before["sampling_scale"]
     d = table(copy, "negsample_design").iloc[0]
-    assert not d["is_frozen_design"] and d["new_rows"] == 0
+    assert d["is_frozen_design"] and d["new_rows"] == 0
     assert not table(copy, "negsample_pilot_coefficients").equals(
         table(database, "negsample_pilot_coefficients")
     )
@@ -455,11 +456,11 @@ def test_drift_warns_at_each_limit_and_matches_a_hand_count(frozen, tmp_path, li
         # 300 appended rows, all positive: the base rate moves, nothing else.
         changes = {"max_id": 4300, "late_positive": list(range(4001, 4301))}
     elif limit == "drift_z":
-        # Three rows in four edited to a longer tenure: their scores, pi and
-        # the kept count rise (as the draw should: the kept count stays near
-        # sum pi), far above what the design kept per negative then; the
+        # Three rows in four edited to a much longer tenure: their scores, pi
+        # and the kept count move (as the draw should: the kept count stays
+        # near sum pi), far from what the design kept per negative then; the
         # labels do not move.
-        changes = {"edited": list(range(1, 3001))}
+        changes = {"edited": list(range(1, 3001)), "edit_by": 240}
     else:
         # Three old rows in four (and two more) deleted, 1,000 appended: the
         # new rows are more than half, in rows like the old ones.
@@ -473,15 +474,13 @@ def test_drift_warns_at_each_limit_and_matches_a_hand_count(frozen, tmp_path, li
     assert set(table(after, "negsample_sample")["id"]) == set(draw.loc[draw["kept"], "id"])
     negatives = draw[draw["label"] == 0]
     kept = int(negatives["kept"].sum())
-    variance = (negatives["pi"] * (1 - negatives["pi"])).sum()
-    scale = table(after, "negsample_sampling_scale").iloc[0]
+    # What the design kept per negative when it was estimated, and the
+    # variance per negative of that draw (its scale sample held every row).
     estimated = hand_draw(after, then)
-    assert scale["estimated_expected_negatives"] == pytest.approx(
-        estimated.loc[estimated["label"] == 0, "pi"].sum(), rel=1e-9
-    )
-    rate = scale["estimated_expected_negatives"] / (then["label"] == 0).sum()
+    pi_then = estimated.loc[estimated["label"] == 0, "pi"]
+    rate, binomial = pi_then.mean(), (pi_then * (1 - pi_then)).mean()
     d = table(after, "negsample_design").iloc[0]
-    z = (kept - rate * len(negatives)) / np.sqrt(variance)
+    z = (kept - rate * len(negatives)) / np.sqrt(binomial * len(negatives))
     assert d["kept_negatives"] == kept
     assert d["new_rows"] == (now["id"] > 4000).sum()
     assert d["estimated_base_rate"] == pytest.approx(then["label"].mean(), rel=1e-12)
@@ -494,9 +493,12 @@ def test_drift_warns_at_each_limit_and_matches_a_hand_count(frozen, tmp_path, li
         "new_rows": (now["id"] > 4000).sum() > 0.5 * len(now),
     }
     assert {name for name, over in crossed.items() if over} == {limit}
-    # The drift test itself warns, and the build passes.
+    # The drift test itself warns, says what moved and what to do, and the build passes.
     flat = " ".join(output.split())
     assert f"WARN 1 {drift_test_name(after)}" in flat and "WARN=1" in flat, flat[-2000:]
+    said = flat[flat.index("the frozen design 'negsample' has drifted") :]
+    assert "base rate" in said and "of the rows new since" in said and " sd from" in said
+    assert "dbt build --full-refresh" in said
 
 
 def test_changing_a_design_setting_asks_for_a_full_refresh(frozen, tmp_path):
@@ -533,7 +535,7 @@ def test_changing_a_design_setting_asks_for_a_full_refresh(frozen, tmp_path):
 def test_a_named_design_with_the_defaults_takes_every_change(named, tmp_path):
     project, database = named
     first = table(database, "churn_design").iloc[0]
-    assert not first["is_frozen_design"] and first["is_pilot_reused"]
+    assert first["is_frozen_design"] and first["is_pilot_reused"]
     before = table(database, "churn_sampling_probs")
     late = before[(before["label"] == 0) & ~before["is_sampled"]]["id"].head(4).tolist()
     corrected = before[before["label"] == 1]["id"].head(2).tolist()
@@ -598,5 +600,27 @@ def test_exactly_the_stores_are_incremental(request, built, design, stores):
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["name"].startswith(f"{design}_")
     }
-    assert len(materialized) >= 20 and set(stores) <= set(materialized), sorted(materialized)
+    assert len(materialized) >= 19 and set(stores) <= set(materialized), sorted(materialized)
     assert {n for n, m in materialized.items() if m == "incremental"} == set(stores)
+
+
+def test_freezing_a_design_built_unfrozen_asks_for_a_full_refresh(frozen, tmp_path):
+    """Its tables hold no stored design: the build stops before replacing anything."""
+    project, _ = frozen
+    database = tmp_path / "unfrozen.duckdb"
+    run_dbt(["build"], database, project_dir=project, variables={"negsample:freeze_design": False})
+    before = {name: table(database, name) for name in (*STORES, "negsample_sample")}
+    result = run_dbt(["build"], database, project_dir=project, check=False)
+    assert not result.ok
+    message = " ".join(result.output.split())
+    assert "design 'negsample' has the setting freeze_design" in message
+    assert "built without it" in message and "dbt build --full-refresh" in message
+    assert "was frozen" not in message
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(table(database, name), frame, check_exact=True)
+    # The full refresh it asks for stores the design, with no NaN anywhere.
+    run_dbt(["build", "--full-refresh"], database, project_dir=project)
+    scale = table(database, "negsample_sampling_scale").iloc[0]
+    assert bool(scale["is_frozen_store"]) and scale["pilot_rows"] > 0
+    design = table(database, "negsample_design").iloc[0]
+    assert design[["expected_negatives", "drift_z", "pilot_rows"]].notna().all()

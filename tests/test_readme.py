@@ -40,7 +40,6 @@ from readme_blocks import read_block  # noqa: E402
         ("scale-benchmark", "scale.md"),
         ("scale-targets", "scale_targets.md"),
         ("fit-engines", "fit_engines.md"),
-        ("efficiency-beyond", "efficiency_beyond.md"),
     ],
 )
 def test_benchmark_blocks_are_what_their_scripts_wrote(block, results):
@@ -50,31 +49,31 @@ def test_benchmark_blocks_are_what_their_scripts_wrote(block, results):
     assert read_block(block) == body.strip()
 
 
-def test_the_efficiency_summary_is_what_the_committed_results_give():
+@pytest.mark.parametrize("block", ["efficiency-summary", "efficiency-beyond", "efficiency-scale"])
+def test_the_efficiency_blocks_are_what_the_committed_results_give(block):
     import efficiency_readme
 
-    assert read_block("efficiency-summary") == efficiency_readme.block(*efficiency_readme.load())
+    assert read_block(block) == efficiency_readme.blocks()[block]
 
 
-def test_the_efficiency_summary_quotes_the_results():
+def test_the_efficiency_blocks_quote_the_results():
+    import json
+
     import efficiency_readme
+    import pandas as pd
 
-    summary, gaps = efficiency_readme.load()
-    text = efficiency_readme.block(summary, gaps)
-    default = summary[
-        (summary["design"] == "t3")
+    results = PROJECT_DIR / "bench" / "results"
+    summary = pd.read_csv(results / "efficiency.csv")
+    cell = summary[
+        (summary["table"] == "t3")
         & (summary["rate"] == 0.002)
-        & (summary["setting"] == efficiency_readme.DEFAULT)
-        & (summary["method"] == "lcl")
-        & (summary["pilot_ratio"] == 1.0)
+        & (summary["setting"] == "a_optimal paper floor=0.1")
+        & (summary["method"] == "lcl_reuse")
     ].iloc[0]
-    assert f"| {default['mse_ratio']:.2f} ± {default['mse_ratio_se']:.2f} |" in text
-    worst = (gaps["lcl_minus_ipw"] / gaps["se"]).idxmax()
-    assert f"{gaps.loc[worst, 'lcl_minus_ipw']:+.3f} ± {gaps.loc[worst, 'se']:.3f}" in text
-    # The verdicts follow the figures: a worse gap beyond 2 SE changes the text.
-    worse = gaps.copy()
-    worse.loc[worst, "lcl_minus_ipw"] = 3 * worse.loc[worst, "se"]
-    assert "is worse in some cells than IPW" in efficiency_readme.block(summary, worse)
+    blocks = efficiency_readme.blocks()
+    assert f"{cell['slopes']:.2f} / {cell['logit']:.2f}" in blocks["efficiency-summary"]
+    verdicts = json.loads((results / "efficiency_beyond.json").read_text())
+    assert f"score `{verdicts['score']}`" in blocks["efficiency-beyond"]
 
 
 def test_the_readme_quotes_no_efficiency_figure_outside_its_blocks():
@@ -83,7 +82,7 @@ def test_the_readme_quotes_no_efficiency_figure_outside_its_blocks():
     # count such as 11 of 12) is inside a generated block.
     text = (PROJECT_DIR / "README.md").read_text()
     section = text.split("## Statistical efficiency", 1)[1].split("\n## ", 1)[0]
-    for name in ("efficiency-summary", "efficiency-beyond"):
+    for name in ("efficiency-summary", "efficiency-beyond", "efficiency-scale"):
         begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
         if begin in section:
             section = section.split(begin, 1)[0] + section.split(end, 1)[1]

@@ -64,6 +64,9 @@
         max(cast({{ id }} as bigint)) as id_max
         {%- if frozen and frozen['estimated_id_max'] is not none %},
         sum(case when cast({{ id }} as bigint) > {{ frozen['estimated_id_max'] | int }} then 1 else 0 end) as new_rows
+        {%- elif not frozen %},
+        {#- The design is estimated on this table: no row is new to it. #}
+        0 as new_rows
         {%- endif %}
         {%- endif %},
         {{ (negsample._null_count_sum(cfg) if cfg.null_features == 'impute_mean' else '0') }} as imputed_values

@@ -285,31 +285,35 @@ def intercept_update(logit: np.ndarray, label: np.ndarray) -> float:
     return float((np.sum(label) - prob.sum()) / (prob * (1.0 - prob)).sum())
 
 
-def score_criteria_by_objective(
+
+def score_criteria_at_scales(
     design: np.ndarray,
     label: np.ndarray,
     prob: np.ndarray,
     scale_rate: float,
     information_inverse: np.ndarray,
-    rate: float,
-    floor: float,
-    budget: str = "paper",
+    scales: dict[str, float],
+    floor_prob: float,
     reuse_pilot: bool = False,
     pilot_rate: float = 0.0,
     weight: np.ndarray | None = None,
 ) -> dict[str, dict[str, float]]:
-    """score_criteria under both objectives at once: {objective: {mode: criterion}}.
+    """score_criteria under both objectives, {objective: {mode: criterion}}, at given scales.
 
-    The same figures as two calls of score_criteria (objective 'scores' and
-    'coefficients'), with each mode's pi and V computed once.
+    ``scales`` holds each mode's c of pi = min(1, max(floor_prob, c t)), as
+    the design's SQL solved it on the same scale sample (w or the exact
+    budget's solve), instead of solving it again here; the rest is
+    score_criteria's: each mode's V once, then tr(Sigma~ V) ('scores') and
+    the trace of V over the slopes ('coefficients').
     """
     label = np.asarray(label)
     negative = label == 0
     population = np.where(negative, 1.0 / scale_rate, 1.0)
     out: dict[str, dict[str, float]] = {"scores": {}, "coefficients": {}}
-    for mode in SCORE_MODES:
+    for mode, scale in scales.items():
         t = scores(prob, design, mode, information_inverse, weight)
-        pi, _ = sampling_probability(t, negative, rate, floor, budget)
+        pi = np.minimum(1.0, np.maximum.reduce([np.full_like(t, floor_prob), scale * t,
+                                                np.full_like(t, SMALLEST_PROB)]))
         if reuse_pilot:
             pi = union_inclusion_probability(pi, pilot_rate)
         variance = corrected_variance(design, label, prob, pi, population)
