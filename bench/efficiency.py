@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,8 +51,6 @@ from efficiency_draw import (  # noqa: E402
     RESULTS,
     SIMULATED,
     Bench,
-    SEED_BASE,
-    Cell,
     Size,
     Templates,
     cells,
@@ -152,11 +149,11 @@ def render(out: Path, suffix: str) -> str | None:
         "",
         "slopes = MSE of the slopes / the full-data MLE's; logit = mean squared error of the "
         "served logit θ̂·ẋ + δ (intercept update included) over every row of the table, against "
-        "the full-data fit's, as a ratio to the full-data fit's own tr(E[ẋẋᵀ] Cov); ± 1 Monte Carlo "
-        "SE. lcl_reuse is the package's default fit (the union with the pilot's draw); lcl and ipw "
-        "fit the main draw. kept / rho N0: the main draw's negatives over the number asked "
-        "(budget paper keeps fewer where π is capped). auto/objective: in each replicate, the fits "
-        "of the score that score auto picked.",
+        "the full-data fit's, as a ratio to the full-data fit's own tr(E[ẋẋᵀ] Cov); ± 1 Monte "
+        "Carlo SE. lcl_reuse is the package's default fit (the union with the pilot's draw); "
+        "lcl and ipw fit the main draw. kept / rho N0: the main draw's negatives over the "
+        "number asked (budget paper keeps fewer where π is capped). auto/objective: in each "
+        "replicate, the fits of the score that score auto picked.",
         "",
     ]
     for table, meta in metas.items():
@@ -226,8 +223,9 @@ def estimate_full_run(out: Path) -> str:
             factor = (full.rows * full.replicates * len(cells(full.rates(name)))) / (
                 part.meta["rows"] * part.meta["replicates"] * part.meta["cells"]
             )
-            total += part.meta["seconds"] * factor
-            lines.append(f"{name} {part.meta['seconds'] * factor / 60:.0f} min")
+            seconds = part.meta.get("cpu_seconds", part.meta["seconds"]) * factor
+            total += seconds
+            lines.append(f"{name} {seconds / 60:.0f} min")
     for name, seconds in efficiency_beyond.estimate_full(out, quick, full).items():
         total += seconds
         lines.append(f"{name} {seconds / 60:.0f} min")
@@ -235,7 +233,8 @@ def estimate_full_run(out: Path) -> str:
         total += seconds
         lines.append(f"{name} {seconds / 60:.0f} min")
     return (
-        f"Estimated full run: {total / 60:.0f} min of one core ({', '.join(lines)}); "
+        f"Estimated full run, from the quick parts' CPU time: {total / 60:.0f} min of one idle "
+        f"core ({', '.join(lines)}); "
         f"about {total / 120:.0f} min on 2 cores split into two processes with --designs."
     )
 

@@ -50,7 +50,6 @@ from efficiency_stats import (
     OBJECTIVE_METRIC,
     Part,
     auto_name,
-    binomial_share,
     design_tables,
     fmt,
     fmt_diff,
@@ -95,7 +94,7 @@ def run_parts(wanted: list[str] | None, size: Size, out: Path, sql: Templates) -
 
 def coverage(design: str, size: Size, sql: Templates) -> Part:
     """Every replicate on fresh data: the intervals of every slope at every rate."""
-    started = time.time()
+    started, cpu = time.time(), time.process_time()
     plan = [Cell(s, rate) for rate in size.rates(design) for s in COVERAGE_SETTINGS]
     frames = []
     for r in range(size.coverage_replicates):
@@ -112,6 +111,7 @@ def coverage(design: str, size: Size, sql: Templates) -> Part:
         "rates": list(size.rates(design)),
         "failed_fits": int(records["failed"].sum()),
         "seconds": round(time.time() - started, 1),
+        "cpu_seconds": round(time.process_time() - cpu, 1),
     }
     print(f"[coverage {design}] {meta['seconds']:.0f} s", flush=True)
     return Part(records, pd.DataFrame(), meta)
@@ -134,7 +134,7 @@ def estimate_full(out: Path, quick: Size, full: Size) -> dict[str, float]:
             factor = (full.coverage_rows * full.coverage_replicates * len(full.rates(design))) / (
                 meta["rows"] * meta["replicates"] * len(meta["rates"])
             )
-        estimates[name] = meta["seconds"] * factor
+        estimates[name] = meta.get("cpu_seconds", meta["seconds"]) * factor
     return estimates
 
 
@@ -418,7 +418,8 @@ def auto_section(records: pd.DataFrame, summary: pd.DataFrame, metas: dict) -> l
         "worse); chosen: how often auto picked uniform / p / l_optimal / a_optimal / "
         "logit_optimal.",
         "",
-        "| table | rho | budget | objective | best fixed | its ratio | auto | auto − best | chosen |",
+        "| table | rho | budget | objective | best fixed | its ratio | auto | auto − best "
+        "| chosen |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for budget in ("paper", "exact"):
@@ -431,6 +432,7 @@ def auto_section(records: pd.DataFrame, summary: pd.DataFrame, metas: dict) -> l
                     & (summary["rate"] == row.rate)
                     & (summary["method"] == "lcl_reuse")
                 ].set_index("setting")
+
                 picked = records[
                     (records["table"] == row.table)
                     & (records["rate"] == row.rate)
@@ -440,11 +442,16 @@ def auto_section(records: pd.DataFrame, summary: pd.DataFrame, metas: dict) -> l
                 counts = "/".join(str(int((picked == m).sum())) for m in SCORE_MODES)
                 lines.append(
                     f"| {row.table} | {row.rate:g} | {budget} | {objective} | "
-                    f"{row.best.split()[0]} | {fmt(cell.loc[row.best, metric], cell.loc[row.best, metric + '_se'])} | "
-                    f"{fmt(cell.loc[setting, metric], cell.loc[setting, metric + '_se'])} | "
+                    f"{row.best.split()[0]} | {shown(cell, row.best, metric)} | "
+                    f"{shown(cell, setting, metric)} | "
                     f"{fmt_diff(row)} | {counts} |"
                 )
     return lines + [""]
+
+
+def shown(cell: pd.DataFrame, setting: str, metric: str) -> str:
+    """One setting's ratio of ``metric`` with its SE, from a cell of the summary (by setting)."""
+    return fmt(cell.loc[setting, metric], cell.loc[setting, metric + "_se"])
 
 
 def comparison_sections(
@@ -507,7 +514,8 @@ def budget_section(
     for s, lo in zip(gaps["slopes"].itertuples(), gaps["logit"].itertuples(), strict=True):
         kept = [shares.get((s.table, s.rate, x, "lcl"), np.nan) for x in (paper, exact)]
         lines.append(
-            f"| {s.table} | {s.rate:g} | {fmt_diff(s)} | {fmt_diff(lo)} | {kept[0]:.3f} | {kept[1]:.3f} |"
+            f"| {s.table} | {s.rate:g} | {fmt_diff(s)} | {fmt_diff(lo)} | {kept[0]:.3f} "
+            f"| {kept[1]:.3f} |"
         )
     return lines + [""]
 
@@ -558,7 +566,8 @@ def verdict_section(verdicts: dict) -> list[str]:
         f"metric ({OBJECTIVE_METRIC[DEFAULT_OBJECTIVE]}) under either budget (else the one "
         "worse in the fewest cells). Cells worse beyond 2 SE: "
         + ", ".join(
-            f"{c} {candidates[c]['worse']} of {candidates[c]['cells']} (z ≤ {candidates[c]['worst_z']:+.1f})"
+            f"{c} {candidates[c]['worse']} of {candidates[c]['cells']} "
+            f"(z ≤ {candidates[c]['worst_z']:+.1f})"
             for c in SCORE_CANDIDATES
         )
         + ".",

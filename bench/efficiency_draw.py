@@ -54,7 +54,6 @@ from scipy.special import expit  # noqa: E402
 from efficiency_stats import Part, check_failures  # noqa: E402
 from negsample.oracle import reference, simulations  # noqa: E402
 from negsample.runtime.fit import (  # noqa: E402
-    Design,
     Fit,
     FitError,
     FitSpec,
@@ -200,11 +199,14 @@ REAL = {"movies": movies, "default": islr_default, "caravan": caravan}
 JINJA = r"""
 {%- set features = __FEATURE_LIST__ -%}
 {%- set terms = [{'term': 'intercept', 'level': none, 'sql': '1.0'}] -%}
-{%- for f in features %}{% do terms.append({'term': f, 'level': none, 'sql': adapter.quote(f)}) %}{% endfor -%}
+{%- for f in features -%}
+  {%- do terms.append({'term': f, 'level': none, 'sql': adapter.quote(f)}) -%}
+{%- endfor -%}
 {%- set design = {'terms': terms, 'levels': {}, 'reference': {}, 'exprs': {}} -%}
 {%- set fit_terms = [('intercept', none)] -%}
 {%- for f in features %}{% do fit_terms.append((f, none)) %}{% endfor -%}
-{%- set fit_design = {'numeric': features, 'categorical': [], 'levels': {}, 'reference': {}, 'terms': fit_terms} -%}
+{%- set fit_design = {'numeric': features, 'categorical': [], 'levels': {}, 'reference': {},
+                      'terms': fit_terms} -%}
 {%- set k = fit_terms | length -%}
 {%- set unit = {'center': [0.0] * k, 'spread': [1.0] * k} -%}
 {%- set betas = [] -%}
@@ -215,8 +217,18 @@ JINJA = r"""
   {%- for j in range(k) %}{% do row.append(__SENTINEL__ + 1000 * i + j) %}{% endfor -%}
   {%- do sentinel.append(row) -%}
 {%- endfor -%}
-{%- set given = api.Relation.create(database=target.database, schema=target.schema, identifier='pilot_model') -%}
-{%- set fit = {'rows': '__ROWS__', 'label': 'label', 'offset': none, 'weights': none, 'what': 'bench'} -%}
+{%- set given = api.Relation.create(database=target.database, schema=target.schema,
+                                    identifier='pilot_model') -%}
+{%- set fit = {'rows': '__ROWS__', 'label': 'label', 'offset': none, 'weights': none,
+               'what': 'bench'} -%}
+{%- set scale_scores -%}
+(select replicate, label as label_value, __T__ as sampling_score
+ from scored where label = 0 and pilot_uniform < __SCALE_RATE__)
+{%- endset -%}
+{%- set pilot_stream = negsample._uniform_layers(
+    'negsample_key', 'seed', [('pilot_uniform', 'pilot')]) -%}
+{%- set both_streams = negsample._uniform_layers(
+    'negsample_key', 'seed', [('sample_uniform', 'sample'), ('pilot_uniform', 'pilot')]) -%}
 -- TEMPLATE relation __K__
 {{ given }}
 -- TEMPLATE scale_sample __K__
@@ -232,7 +244,7 @@ with keyed as (
     from train as e
     cross join batch as b
 ),
-{{ negsample._column_layers('keyed', negsample._uniform_layers('negsample_key', 'seed', [('pilot_uniform', 'pilot')]), 'drawn') }},
+{{ negsample._column_layers('keyed', pilot_stream, 'drawn') }},
 fenced as (
     select * from drawn
     {{ negsample._optimization_fence() }}
@@ -255,7 +267,8 @@ order by replicate, id
 -- TEMPLATE sums_information __K__
 {{ negsample._sql_fit_sums_query(fit, fit_design, unit, betas, information='scale_rate') }}
 -- TEMPLATE sums_second_moment __K__
-{{ negsample._sql_fit_sums_query(fit, fit_design, unit, [0.0] * k, information='scale_rate', second_moment=true) }}
+{{ negsample._sql_fit_sums_query(
+    fit, fit_design, unit, [0.0] * k, information='scale_rate', second_moment=true) }}
 -- TEMPLATE pilot_coefficients __K__
 with given as (
     {{ negsample._long_coefficient_rows(given, ['pilot', 'information']) }}
@@ -295,7 +308,7 @@ with keyed as (
     from train as e
     cross join batch as b
 ),
-{{ negsample._column_layers('keyed', negsample._uniform_layers('negsample_key', 'seed', [('sample_uniform', 'sample'), ('pilot_uniform', 'pilot')]), 'drawn') }},
+{{ negsample._column_layers('keyed', both_streams, 'drawn') }},
 linear as (
     select
         drawn.*,
@@ -325,10 +338,10 @@ inner join form_a as qa_dense on prob.replicate = qa_dense.replicate
 inner join form_l as ql_dense on prob.replicate = ql_dense.replicate
 -- TEMPLATE scale_paper __K__
 create or replace table scale_cell as
-{{ negsample._sampling_scale('(select replicate, label as label_value, __T__ as sampling_score from scored where label = 0 and pilot_uniform < __SCALE_RATE__)', '__RATE__', '__FLOOR__', 'paper', ['replicate']) }}
+{{ negsample._sampling_scale(scale_scores, '__RATE__', '__FLOOR__', 'paper', ['replicate']) }}
 -- TEMPLATE scale_exact __K__
 create or replace table scale_cell as
-{{ negsample._sampling_scale('(select replicate, label as label_value, __T__ as sampling_score from scored where label = 0 and pilot_uniform < __SCALE_RATE__)', '__RATE__', '__FLOOR__', 'exact', ['replicate']) }}
+{{ negsample._sampling_scale(scale_scores, '__RATE__', '__FLOOR__', 'exact', ['replicate']) }}
 -- TEMPLATE probabilities __K__
 create or replace view drawn_cell as
 with scored_rows as (
@@ -348,12 +361,14 @@ with scored_rows as (
 probabilities as (
     select
         scored_rows.*,
-        {{ negsample.sampling_probability('sampling_score', 'sampling_scale', 'floor_prob') }} as main_sampling_prob
+        {{ negsample.sampling_probability('sampling_score', 'sampling_scale', 'floor_prob') }}
+        as main_sampling_prob
     from scored_rows
 )
 select
     probabilities.*,
-    {{ negsample.union_inclusion_probability('main_sampling_prob', 'pilot_rate') }} as sampling_prob,
+    {{ negsample.union_inclusion_probability('main_sampling_prob', 'pilot_rate') }}
+    as sampling_prob,
     (label = 1 or sample_uniform < main_sampling_prob) as is_main,
     (label = 1 or pilot_uniform < pilot_rate or sample_uniform < main_sampling_prob) as is_sampled
 from probabilities
@@ -361,7 +376,7 @@ from probabilities
 
 
 def double_literal(value: float) -> str:
-    """A float as the package writes it into SQL (negsample._double_literal): shortest repr, 'e0'."""
+    """A float as negsample._double_literal writes it into SQL: shortest repr, with an exponent."""
     text = repr(float(value))
     return text if "e" in text or "inf" in text or "nan" in text else text + "e0"
 
@@ -381,7 +396,7 @@ class Templates:
 
 
 def compile_templates(ks: tuple[int, ...]) -> dict[tuple[str, int], str]:
-    """Render JINJA for each k with the package's macros (dbt compile --inline, no database work)."""
+    """JINJA for each k, rendered with the package's macros (dbt compile --inline, no build)."""
     source = "\n".join(
         JINJA.replace("__FEATURE_LIST__", repr([f"x{i}" for i in range(1, k + 1)]))
         .replace("__SENTINEL__", str(SENTINEL))
@@ -561,7 +576,8 @@ class Bench:
 
     def _pilot(self, replicate: int, seed: int) -> Pilot:
         frame = self.con.execute(
-            f"select * exclude (replicate) from scale_rows where replicate = {replicate} order by id"
+            "select * exclude (replicate) from scale_rows "
+            f"where replicate = {replicate} order by id"
         ).df()
         columns = ["id", "label", *self.features]
         pilot_rows = rows_of(frame, columns=[*columns, "log_odds_offset"], where="is_pilot_row")
@@ -757,7 +773,11 @@ class Bench:
         return records
 
     def _fits(
-        self, rows: pd.DataFrame, names: tuple[str, ...], specs: list[FitSpec], wanted
+        self,
+        rows: pd.DataFrame,
+        names: tuple[str, ...],
+        specs: list[FitSpec],
+        wanted: tuple[str, ...],
     ) -> list[dict]:
         kept_negatives = int((rows["label"] == 0).sum())
         try:
@@ -781,7 +801,7 @@ class Bench:
         return out
 
     def metrics(self, fit: Fit) -> dict[str, float]:
-        """Slopes' and served logit's squared errors against the full-data fit; interval coverage."""
+        """The slopes' and the served logit's squared errors against the full-data fit; coverage."""
         out: dict[str, float] = {}
         if self.full is not None:
             delta = intercept_update(self.x @ fit.estimate, self.label)
@@ -963,7 +983,7 @@ def cells(rates: tuple[float, ...], floors: bool = True) -> list[Cell]:
 
 def study(table_name: str, bench: Bench, replicates: int, plan: list[Cell]) -> Part:
     """Every cell of ``plan`` on the same seeds: the records, auto's choices and the yardsticks."""
-    started = time.time()
+    started, cpu = time.time(), time.process_time()
     seeds = [SEED_BASE + r for r in range(replicates)]
     records, choices = run(bench, seeds, plan, progress=f"[{table_name}]")
     records.insert(0, "table", table_name)
@@ -983,6 +1003,8 @@ def study(table_name: str, bench: Bench, replicates: int, plan: list[Cell]) -> P
         "cells": len(plan),
         "failed_fits": failed,
         "seconds": round(time.time() - started, 1),
+        # CPU time (one DuckDB thread, one BLAS thread): the run time on an idle core.
+        "cpu_seconds": round(time.process_time() - cpu, 1),
     }
     print(f"[{table_name}] {meta['seconds']:.0f} s, {failed} failed fits", flush=True)
     return Part(records, choices, meta)

@@ -130,7 +130,7 @@ def scale_block(results: Path, suffix: str) -> str | None:
 
 
 def blocks(results: Path = RESULTS, suffix: str = "") -> dict[str, str]:
-    """Every block the results in ``results`` give (a block whose results are absent is left out)."""
+    """Every block the results in ``results`` give (one whose results are absent is left out)."""
     makers = {
         "efficiency-summary": summary_block,
         "efficiency-beyond": beyond_block,

@@ -142,3 +142,13 @@ def test_docs_list_the_default_designs_id_and_label_under_the_vars_names(tmp_pat
         assert "event_id" in columns and "converted" in columns, (kind, list(columns))
         assert "id" not in columns and "label" not in columns
         assert columns["event_id"]["description"].strip()
+
+
+def test_each_macro_folder_documents_its_macros_from_their_comments():
+    """schema.yml of every macro folder is what negsample.tools.macro_docs writes now."""
+    from negsample.tools import macro_docs
+
+    for folder in macro_docs.folders():
+        assert (folder / "schema.yml").read_text() == macro_docs.schema_text(folder), (
+            f"run `python -m negsample.tools.macro_docs` ({folder})"
+        )

@@ -4,9 +4,10 @@ bench/efficiency_draw.py draws many seeds at once with the package's
 macros. The first test builds the package with `dbt build` on a small
 table and holds that draw to <design>_sample bit for bit: the same ids
 with the same sampling_prob, for several scores, budgets and reuse_pilot.
-Both sides run DuckDB on one thread: the exact budget's scale is solved
-with sums of doubles whose order DuckDB chooses per thread, so at several
-threads two builds of the package itself may differ in the last bits.
+Both sides run DuckDB on one thread: the package sums doubles in SQL (the
+matrix scores' forms, the exact budget's scale) in an order DuckDB chooses
+by its thread count, and at several threads even run to run, so only one
+thread gives one answer to hold the draw to.
 
 The stats test is a small version of bench/efficiency.py: the ordering
 the paper predicts must hold on both metrics. The rest check the
@@ -32,6 +33,19 @@ import efficiency_scale  # noqa: E402
 import efficiency_stats as stats  # noqa: E402
 
 FEATURES = list(simulations.FEATURES)
+# DuckDB on one thread (its `threads` setting; dbt's own threads are models
+# built at once): the package's sums of doubles then have one order.
+ONE_THREAD = """negsample:
+  target: duckdb
+  outputs:
+    duckdb:
+      type: duckdb
+      path: "{{ env_var('NEGSAMPLE_DUCKDB_PATH') }}"
+      threads: 1
+      settings:
+        threads: 1
+        preserve_insertion_order: false
+"""
 PIN_ROWS, PIN_RATE, PIN_SEED, PIN_SCALE_SAMPLE = 20_000, 0.05, 11, 5_000
 
 
@@ -55,7 +69,7 @@ def pinned_project(tmp_path_factory: pytest.TempPathFactory):
         "negsample:scale_sample_size": PIN_SCALE_SAMPLE,
     }
     extra = "    bench_events:\n      +column_types: {id: bigint, label: integer}\n"
-    project = package_project(root, "pin", variables, demo_seed=1, extra=extra)
+    project = package_project(root, "pin", variables, demo_seed=1, profiles=ONE_THREAD, extra=extra)
     table.frame.to_csv(project / "seeds" / "bench_events.csv", index=False)
     database = root / "pin.duckdb"
     run_dbt(["deps"], database, project_dir=project)
@@ -113,7 +127,7 @@ REPLICATES = 30
 
 @pytest.mark.stats
 @pytest.mark.dbt
-@pytest.mark.parametrize(("design", "margin"), [("normal", 1.3), ("t3", 2.0)])
+@pytest.mark.parametrize(("design", "margin"), [("normal", 1.5), ("t3", 2.0)])
 def test_default_beats_uniform_and_correction_beats_weighting(templates, design, margin):
     table = draw.simulated(design, 200_000)
     bench = draw.Bench(table, templates)
@@ -121,31 +135,31 @@ def test_default_beats_uniform_and_correction_beats_weighting(templates, design,
     cells = [draw.Cell(uniform, 0.005), draw.Cell(default, 0.005)]
     records, _ = draw.run(bench, [100 + r for r in range(REPLICATES)], cells, auto=False)
     records.insert(0, "table", design)
-    meta = {design: {"trace_full": bench.trace_full, "logit_baseline": bench.logit_baseline}}
+    metas = {
+        design: {
+            "trace_full": bench.trace_full,
+            "logit_baseline": bench.logit_baseline,
+            "n_negative": bench.n_negative,
+        }
+    }
     bench.close()
     assert stats.check_failures(records, design) <= 2
-    summary = stats.summarise(
-        records, {design: {**meta[design], "n_negative": bench.n_negative}}
-    ).set_index(["setting", "method"])
-
+    summary = stats.summarise(records, metas).set_index(["setting", "method"])
     # Theorem 5: under uniform sampling the corrected likelihood beats IPW.
-    assert (
-        summary.loc[("uniform", "ipw"), "slopes"] > 1.5 * summary.loc[("uniform", "lcl"), "slopes"]
-    )
-    for setting in (uniform.name, default.name):
-        for metric in stats.METRICS:
-            gap = stats.paired(records, meta, (setting, "lcl"), (setting, "ipw"), metric)
+    uniform_ipw = summary.loc[("uniform", "ipw"), "slopes"]
+    assert uniform_ipw > 1.5 * summary.loc[("uniform", "lcl"), "slopes"]
+    for metric in stats.METRICS:
+        for setting in (uniform.name, default.name):
+            gap = stats.paired(records, metas, (setting, "lcl"), (setting, "ipw"), metric)
             # On the same draws, correction is never worse than weighting beyond 2 SE.
             assert (gap["z"] <= 2).all(), (setting, metric, gap)
-    for metric in stats.METRICS:
-        worse = summary.loc[("uniform", "lcl_reuse")]
-        better = summary.loc[(default.name, "lcl_reuse")]
-        # Non-uniform sampling beats uniform sampling at the same expected size.
-        assert worse[metric] > margin * better[metric] - (margin - 1), (metric, worse, better)
-        gap = stats.paired(
-            records, meta, ("uniform", "lcl_reuse"), (default.name, "lcl_reuse"), metric
-        )
-        assert (gap["z"] > 2).all(), (metric, gap)
+        # Non-uniform sampling beats uniform sampling at the same expected size,
+        # by a margin on the excess error, and beyond 2 SE on the same seeds.
+        excess = summary[metric] - 1
+        worse, better = excess[("uniform", "lcl_reuse")], excess[(default.name, "lcl_reuse")]
+        assert worse > margin * better, (metric, worse, better)
+        pair = (("uniform", "lcl_reuse"), (default.name, "lcl_reuse"))
+        assert (stats.paired(records, metas, *pair, metric)["z"] > 2).all(), metric
 
 
 def test_sigma_is_assembled_as_the_reference_weighs_the_logit():

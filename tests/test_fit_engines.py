@@ -551,7 +551,7 @@ def test_the_a_optimal_score_stays_small_at_200_terms(tmp_path):
     sizes = {p.stem: p.stat().st_size for p in compiled.glob("*.sql")}
     # The models that score every row (pass 3, the keep flags, the post-fit
     # pass): text linear in the levels, far below 1 MB.
-    for name in ("sampling_scale", "sampling_probs", "scored_rows"):
+    for name in ("sampling_scale", "sampling_probs", "sample", "diagnostics_cells", "scored"):
         assert 10_000 < sizes[f"negsample_{name}"] < 250_000, (name, sizes[f"negsample_{name}"])
     widest = query(
         database,

@@ -16,10 +16,10 @@ import pytest
 
 from tests.conftest import run_dbt
 
-pytestmark = pytest.mark.dbt
+pytestmark = [pytest.mark.dbt, pytest.mark.core]
 
 COEFFICIENTS_TEST = "negsample_expression_is_true_negsample_coefficients_is_reference_or_std"
-UPDATE_TEST = "negsample_expression_is_true_negsample_intercept_update_abs_intercept_delta_4"
+UPDATE_TEST = "negsample_expression_is_true_negsample_intercept_update_abs_intercept_delta_z_4"
 DESIGN_TEST = "negsample_expression_is_true_negsample_design_abs_kept_negatives_expected"
 
 CASES = {
@@ -29,7 +29,7 @@ CASES = {
         [
             "update negsample_coefficients set std_error = null "
             "where model = 'final' and term = 'balance'",
-            "update negsample_intercept_update set intercept_std_error = null",
+            "update negsample_intercept_update set intercept_delta_z = null",
         ],
         [COEFFICIENTS_TEST, UPDATE_TEST],
     ),
@@ -37,7 +37,7 @@ CASES = {
         [
             "update negsample_coefficients set std_error = 'nan'::double "
             "where model = 'final' and term = 'balance'",
-            "update negsample_design set kept_negatives_variance = 'nan'::double",
+            "update negsample_design set kept_negatives_sd = 'nan'::double",
         ],
         [COEFFICIENTS_TEST, DESIGN_TEST],
     ),

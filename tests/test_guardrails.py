@@ -30,7 +30,7 @@ BAD_DATA = {
         "select id, case when id in (3, 4) then 2 else label end as label, tenure_months, "
         "balance, is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
         "label column 'label' (var 'negsample:label_column') holds values other than 0 and 1 "
-        "in 2 rows (from 2.0 to 2.0)",
+        "in 2 rows (from 2 to 2)",
     ),
     "null_label": (
         "select id, case when id = 3 then null else label end as label, tenure_months, balance, "

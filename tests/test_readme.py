@@ -59,8 +59,9 @@ def test_the_efficiency_blocks_are_what_the_committed_results_give(block):
 def test_the_efficiency_blocks_quote_the_results():
     import json
 
-    import efficiency_readme
     import pandas as pd
+
+    import efficiency_readme
 
     results = PROJECT_DIR / "bench" / "results"
     summary = pd.read_csv(results / "efficiency.csv")

@@ -22,7 +22,7 @@ from scipy.stats import chi2
 from negsample.tools import report
 from tests.conftest import PROJECT_DIR, query
 
-pytestmark = pytest.mark.dbt
+pytestmark = [pytest.mark.dbt, pytest.mark.core]
 
 NEGSAMPLE = str(Path(sys.executable).with_name("negsample"))
 
@@ -100,10 +100,32 @@ def test_report_embeds_each_plot_and_needs_nothing_else(rendered, page):
     assert "<script" not in text and "<link" not in text and "url(" not in text
 
 
-def test_plots_are_drawn_from_the_diagnostics_tables(demo_db, page):
-    diag = report.load_diagnostics(demo_db)
-    for name, fig in report.figures(diag).items():
-        assert report.figure_png(fig) == png_bytes(page.figures[f"figure-{name}"]), name
+def test_the_histogram_and_the_sample_size_are_drawn_from_their_tables(demo_db):
+    """The bars' heights and edges are the tables' numbers (read back from the figures)."""
+    histogram = query(demo_db, "select * from negsample_diagnostics_sampling_probs order by bin")
+    design = query(demo_db, "select * from negsample_design").iloc[0].to_dict()
+    fig = report.sampling_prob_figure(histogram, design)
+    (ax,) = fig.axes
+    patches: dict[str, list] = {}
+    for patch in ax.patches:
+        patches.setdefault(patch.get_gid(), []).append(patch)
+    heights = {gid: [p.get_height() for p in group] for gid, group in patches.items()}
+    lefts = {gid: [p.get_x() for p in group] for gid, group in patches.items()}
+    np.testing.assert_array_equal(heights["negatives"], histogram["n_negatives"])
+    np.testing.assert_array_equal(heights["kept"], histogram["n_kept"])
+    np.testing.assert_array_equal(lefts["negatives"], histogram["bin_lower"])
+    lines = {line.get_gid(): line.get_xdata()[0] for line in ax.lines}
+    assert lines["floor"] == design["floor_prob"] and lines["cap"] == 1.0
+    assert lines["rate"] == design["sampling_rate"]
+    fig = report.sample_size_figure(design)
+    (ax,) = fig.axes
+    widths = [p.get_width() for p in ax.patches if p.get_gid() == "bars"]
+    assert widths == [
+        design["expected_negatives"],
+        design["kept_negatives"],
+        design["kept_rows"],
+        design["ipw_effective_sample_size"],
+    ]
 
 
 def cells(rows: list[dict[str, str]], column: str) -> np.ndarray:
@@ -135,7 +157,7 @@ def test_report_numbers_match_the_diagnostics_tables(demo_db, page):
         for column in (f"{model}_estimate", f"{model}_std_error"):
             np.testing.assert_array_equal(cells(rows, column), coefficients[column])
 
-    size = query(demo_db, "select * from negsample_diagnostics_sample_size").iloc[0]
+    size = query(demo_db, "select * from negsample_design").iloc[0]
     shown = {row["quantity"]: float(row["value"]) for row in page.tables["sample_size"]}
     assert shown["expected negatives (sum of π)"] == size["expected_negatives"]
     assert shown["kept negatives"] == size["kept_negatives"]

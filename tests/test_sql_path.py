@@ -68,13 +68,12 @@ def test_pilot_score_column_alone_needs_no_pilot_fit(demo_db, tmp_path):
     variables = {"negsample:pilot_score_column": "logged_score", "negsample:score": "p"}
     run_dbt(["build", "--exclude", "resource_type:seed"], database, variables=variables)
 
-    # Nothing is fitted for the pilot: no pilot sample, no pilot rows.
-    for table in (
-        "negsample_pilot_sample",
-        "negsample_pilot_model",
-        "negsample_pilot_coefficients",
-    ):
+    # Nothing is fitted for the pilot: no pilot rows. The pilot pass still
+    # draws the scale sample, which w comes from (every row of the demo).
+    for table in ("negsample_pilot_model", "negsample_pilot_coefficients"):
         assert query(database, f"select count(*) as n from {table}")["n"].iloc[0] == 0, table
+    scale = query(database, "select count(*) as n from negsample_pilot_sample")["n"].iloc[0]
+    assert scale == len(query(database, "select id from demo_events"))
     rows = query(database, "select * from demo_events order by id")
     scores = query(database, "select * from negsample_sampling_probs order by id")
     assert scores["pilot_logit"].isna().all()

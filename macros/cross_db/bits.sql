@@ -8,6 +8,7 @@
   because the seeded uniform nests them some twenty deep and SQL linters
   and parsers have a depth limit.
 -#}
+{#- Bitwise AND of two BIGINTs (two's complement): `&`, or bitand() on Snowflake. -#}
 {% macro _bitand(left, right) -%}
   {{ return(adapter.dispatch('_bitand', 'negsample')(left, right)) }}
 {%- endmacro %}
@@ -20,6 +21,10 @@
   bitand({{ left }}, {{ right }})
 {%- endmacro %}
 
+{#-
+  Bitwise XOR of two BIGINTs: `^` (Spark, Databricks, BigQuery), xor() on
+  DuckDB (whose `^` is a power), `#` on PostgreSQL, bitxor() on Snowflake.
+-#}
 {% macro _bitxor(left, right) -%}
   {{ return(adapter.dispatch('_bitxor', 'negsample')(left, right)) }}
 {%- endmacro %}
@@ -41,6 +46,7 @@
   bitxor({{ left }}, {{ right }})
 {%- endmacro %}
 
+{#- Arithmetic right shift of a BIGINT: `>>`, shiftright() on Spark, bitshiftright() on Snowflake. -#}
 {% macro _shiftright(value, bits) -%}
   {{ return(adapter.dispatch('_shiftright', 'negsample')(value, bits)) }}
 {%- endmacro %}

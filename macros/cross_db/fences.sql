@@ -32,8 +32,8 @@
 
 {#-
   Text at the end of a CTE or view whose computed columns later queries read
-  many times (the row key, read by every step of two seeded uniforms: the
-  view <design>_input, and the rows of <design>_scored_rows). PostgreSQL
+  many times (the row key, read by every step of the seeded uniforms: the
+  view <design>_input). PostgreSQL
   inlines a CTE that is read once, and flattens a view into the query that
   reads it, pasting the expressions into every use: the md5 key was then
   computed dozens to thousands of times per row, and the JIT compiled the

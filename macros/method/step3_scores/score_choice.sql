@@ -32,11 +32,10 @@
                      ('criterion_ratio', negsample._double()), ('objective', dbt.type_string()),
                      ('is_chosen', dbt.type_boolean())] -%}
   {%- set objective = negsample._string_literal(cfg.objective) -%}
-  {%- if cfg.score == 'auto' -%}
-    {#- The choice reads these (dbt records a model's refs as it parses). -#}
-    {%- do negsample._design_ref(cfg, 'pilot_coefficients') -%}
-    {%- do negsample._design_ref(cfg, 'pilot_sample') -%}
-  {%- endif -%}
+  {#- The choice is made after the pilot, from it and its sample (dbt records
+      a model's refs as it parses, so they are named whatever the setting). -#}
+  {%- do negsample._design_ref(cfg, 'pilot_coefficients') -%}
+  {%- do negsample._design_ref(cfg, 'pilot_sample') -%}
   {%- if is_incremental() %}
 select * from {{ this }} where 1 = 0
   {%- elif cfg.score != 'auto' or not execute -%}

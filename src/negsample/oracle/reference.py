@@ -285,7 +285,6 @@ def intercept_update(logit: np.ndarray, label: np.ndarray) -> float:
     return float((np.sum(label) - prob.sum()) / (prob * (1.0 - prob)).sum())
 
 
-
 def score_criteria_at_scales(
     design: np.ndarray,
     label: np.ndarray,
@@ -312,8 +311,12 @@ def score_criteria_at_scales(
     out: dict[str, dict[str, float]] = {"scores": {}, "coefficients": {}}
     for mode, scale in scales.items():
         t = scores(prob, design, mode, information_inverse, weight)
-        pi = np.minimum(1.0, np.maximum.reduce([np.full_like(t, floor_prob), scale * t,
-                                                np.full_like(t, SMALLEST_PROB)]))
+        pi = np.minimum(
+            1.0,
+            np.maximum.reduce(
+                [np.full_like(t, floor_prob), scale * t, np.full_like(t, SMALLEST_PROB)]
+            ),
+        )
         if reuse_pilot:
             pi = union_inclusion_probability(pi, pilot_rate)
         variance = corrected_variance(design, label, prob, pi, population)

@@ -27,7 +27,6 @@ from matplotlib.figure import Figure
 # The tables the report reads (a design's, named <design>_<kind>), in the order of the page.
 TABLES = {
     "calibration": "diagnostics",
-    "sample_size": "diagnostics_sample_size",
     "sampling_probs": "diagnostics_sampling_probs",
     "fit": "diagnostics_fit",
     "coefficients": "diagnostics_coefficients",
@@ -82,7 +81,8 @@ def load_diagnostics(
                 ) from err
     return Diagnostics(
         calibration=frames["calibration"],
-        sample_size=frames["sample_size"].iloc[0].to_dict(),
+        # The sample-size checks are columns of the design's row.
+        sample_size=frames["design"].iloc[0].to_dict(),
         sampling_probs=frames["sampling_probs"],
         fit=frames["fit"],
         coefficients=frames["coefficients"],
@@ -412,7 +412,7 @@ def render_html(diag: Diagnostics, pngs: dict[str, bytes]) -> str:
             pngs["sample_size"],
             "Kept against expected number of negatives",
             "Kept against expected negatives with the 95% range of the draw, and Kish's "
-            f"effective sample size of the IPW weights ({diag.name}_diagnostics_sample_size).",
+            f"effective sample size of the IPW weights ({diag.name}_design).",
         ),
         _table(
             "sample_size",
