@@ -255,3 +255,48 @@ def test_a_kept_count_is_inside_when_within_its_stated_range():
     )
     # sd = 20: 140 is 2 sd away, beyond 1.96; 60 likewise.
     assert efficiency_scale.inside(records, "union").tolist() == [True, False, False]
+
+
+def test_the_stated_range_from_sums_is_the_reference_from_rows():
+    pi = np.random.default_rng(1).beta(0.5, 20.0, 3_000)
+    figures = efficiency_scale.stated_range(
+        pi.mean(), (pi * (1 - pi)).mean(), pi.var(ddof=1), pi.size, 60_000, 0.05
+    )
+    expected = reference.scale_estimates(pi, 60_000, 0.05)
+    for key, value in expected.items():
+        assert figures[key] == pytest.approx(value, rel=1e-12)
+
+
+def test_auto_at_the_solved_scales_is_score_criteria():
+    data = simulations.simulate("t3", 30_000, 4)
+    design = make_design(data, FEATURES, [])
+    x, label = design.matrix(data), data["label"].to_numpy()
+    prob = reference.sigmoid(x @ simulations.true_coefficients("t3"))
+    weights = np.where(label == 1, 1.0, 1.0 / 0.5)
+    inverse = np.linalg.inv((x * (weights * prob * (1 - prob))[:, None]).T @ x / weights.sum())
+    weight = reference.logit_weight(x, label, prob, 0.5)
+    rate, floor, rho0 = 0.01, 0.1, 0.02
+    scales = {
+        mode: reference.sampling_probability(
+            reference.scores(prob, x, mode, inverse, weight), label == 0, rate, floor, "exact"
+        )[1]
+        for mode in reference.SCORE_MODES
+    }
+    both = reference.score_criteria_at_scales(
+        x, label, prob, 0.5, inverse, scales, floor * rate, True, rho0, weight
+    )
+    for objective in ("scores", "coefficients"):
+        alone = reference.score_criteria(
+            x, label, prob, 0.5, inverse, rate, floor, "exact", True, rho0, objective, weight
+        )
+        for mode, value in alone.items():
+            assert both[objective][mode] == pytest.approx(value, rel=1e-12)
+
+
+def test_the_benchs_intercept_update_is_the_references():
+    rng = np.random.default_rng(2)
+    logit = rng.normal(-4.0, 1.5, 50_000)
+    label = (rng.random(50_000) < reference.sigmoid(logit + 0.1)).astype(int)
+    assert draw.intercept_update(logit, label) == pytest.approx(
+        reference.intercept_update(logit, label), rel=1e-12
+    )

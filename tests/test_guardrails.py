@@ -24,7 +24,8 @@ BAD_DATA = {
     # An empty table: a sum over no rows is NULL, which no comparison catches.
     "empty_source": (
         f"select {COLUMNS} from {{{{ ref('base_events') }}}} where 1 = 0",
-        "(var 'negsample:source') has no rows; nothing was rebuilt",
+        "(var 'negsample:source') has no rows; design 'negsample' stopped here: none of its "
+        "relations was replaced",
     ),
     "label_not_binary": (
         "select id, case when id in (3, 4) then 2 else label end as label, tenure_months, "

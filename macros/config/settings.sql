@@ -55,22 +55,74 @@
   {{ exceptions.raise_compiler_error("negsample: " ~ message) }}
 {%- endmacro %}
 
+{#-
+  Stop on a bad setting. dbt checks settings as it parses the project and
+  names whichever model it parsed first; the message says that the setting
+  is the project's, and that nothing was built.
+-#}
+{% macro _setting_fail(message) -%}
+  {{ negsample._fail(message ~ ". This is a setting of your project (dbt names the first model it parsed with it); dbt stopped before building anything, for every design") }}
+{%- endmacro %}
+
+{#-
+  The negsample: vars that name no setting: every such var given on the
+  command line (--vars), and every var of the project one edit (a letter
+  left out, added, changed or two swapped) from a setting's name, which is
+  how a setting is misspelled. dbt lists no var by name to a package, so a
+  name further off cannot be told from a var of the user's own.
+-#}
+{% macro _unknown_vars() -%}
+  {%- set known = negsample._defaults('negsample').keys() | list + ['designs'] -%}
+  {%- set unknown = [] -%}
+  {%- set given = invocation_args_dict.get('vars') or {} -%}
+  {%- if given is string -%}{%- set given = fromyaml(given) or {} -%}{%- endif -%}
+  {%- for name in given.keys() if name is string and name.startswith('negsample:') and name[10:] not in known -%}
+    {%- do unknown.append(name) -%}
+  {%- endfor -%}
+  {%- set letters = 'abcdefghijklmnopqrstuvwxyz_' -%}
+  {%- for setting in known -%}
+    {%- set near = [] -%}
+    {%- for i in range(setting | length + 1) -%}
+      {%- if i < setting | length -%}
+        {%- do near.append(setting[:i] ~ setting[i + 1:]) -%}
+        {%- if i + 1 < setting | length %}{% do near.append(setting[:i] ~ setting[i + 1] ~ setting[i] ~ setting[i + 2:]) %}{% endif -%}
+      {%- endif -%}
+      {%- for letter in letters -%}
+        {%- do near.append(setting[:i] ~ letter ~ setting[i:]) -%}
+        {%- if i < setting | length %}{% do near.append(setting[:i] ~ letter ~ setting[i + 1:]) %}{% endif -%}
+      {%- endfor -%}
+    {%- endfor -%}
+    {%- for name in near if name not in known and var.has_var('negsample:' ~ name) and ('negsample:' ~ name) not in unknown -%}
+      {%- do unknown.append('negsample:' ~ name) -%}
+    {%- endfor -%}
+  {%- endfor -%}
+  {{ return(unknown | sort) }}
+{%- endmacro %}
+
+{#- Stop when a negsample: var names no setting (_unknown_vars), listing the settings. -#}
+{% macro _check_var_names() -%}
+  {%- set unknown = negsample._unknown_vars() -%}
+  {%- if unknown -%}
+    {{ negsample._setting_fail("unknown var" ~ ('s ' if unknown | length > 1 else ' ') ~ (unknown | join(', ')) ~ "; the negsample: vars are negsample:designs and negsample:<setting>, the settings being: " ~ (negsample._defaults('negsample').keys() | sort | join(', '))) }}
+  {%- endif -%}
+{%- endmacro %}
+
 {#- The declared named designs, {name: settings}, checked. -#}
 {% macro _declared_designs() -%}
   {%- set designs = var('negsample:designs', none) -%}
   {%- if designs is none -%}{{ return({}) }}{%- endif -%}
   {%- if designs is not mapping -%}
-    {{ negsample._fail("var 'negsample:designs' is " ~ designs ~ "; expected a mapping of design names to their settings") }}
+    {{ negsample._setting_fail("var 'negsample:designs' is " ~ designs ~ "; expected a mapping of design names to their settings") }}
   {%- endif -%}
   {%- for name, settings in designs.items() -%}
     {%- if name is not string or not modules.re.match('^[a-z_][a-z0-9_]*$', name) -%}
-      {{ negsample._fail("var 'negsample:designs' declares the design '" ~ name ~ "'; a design's name must be a lowercase identifier (a-z, 0-9 and _, not starting with a digit)") }}
+      {{ negsample._setting_fail("var 'negsample:designs' declares the design '" ~ name ~ "'; a design's name must be a lowercase identifier (a-z, 0-9 and _, not starting with a digit)") }}
     {%- endif -%}
     {%- if name == 'negsample' -%}
-      {{ negsample._fail("var 'negsample:designs' declares a design named 'negsample', the name of the default design (set by the flat vars negsample:<setting>); choose another name") }}
+      {{ negsample._setting_fail("var 'negsample:designs' declares a design named 'negsample', the name of the default design (set by the flat vars negsample:<setting>); choose another name") }}
     {%- endif -%}
     {%- if settings is not none and settings is not mapping -%}
-      {{ negsample._fail("var 'negsample:designs' gives design '" ~ name ~ "' the value " ~ settings ~ "; expected a mapping of settings") }}
+      {{ negsample._setting_fail("var 'negsample:designs' gives design '" ~ name ~ "' the value " ~ settings ~ "; expected a mapping of settings") }}
     {%- endif -%}
   {%- endfor -%}
   {{ return(designs) }}
@@ -96,12 +148,12 @@
   {%- endif -%}
   {%- set designs = negsample._declared_designs() -%}
   {%- if design not in designs -%}
-    {{ negsample._fail("design '" ~ design ~ "' has models in this project (written by `negsample add-design " ~ design ~ "`) but is not declared in var 'negsample:designs'; declare it there with its settings, or delete its model files") }}
+    {{ negsample._setting_fail("design '" ~ design ~ "' has models in this project (written by `negsample add-design " ~ design ~ "`) but is not declared in var 'negsample:designs'; declare it there with its settings, or delete its model files") }}
   {%- endif -%}
   {%- set given = designs[design] or {} -%}
   {%- set unknown = given.keys() | reject('in', defaults.keys()) | list -%}
   {%- if unknown -%}
-    {{ negsample._fail("design '" ~ design ~ "' (var 'negsample:designs') has unknown settings: " ~ (unknown | sort | join(', ')) ~ "; the settings are: " ~ (defaults.keys() | sort | join(', '))) }}
+    {{ negsample._setting_fail("design '" ~ design ~ "' (var 'negsample:designs') has unknown settings: " ~ (unknown | sort | join(', ')) ~ "; the settings are: " ~ (defaults.keys() | sort | join(', '))) }}
   {%- endif -%}
   {%- for name, default in defaults.items() -%}
     {%- do raw.update({name: given.get(name, default)}) -%}
@@ -114,7 +166,7 @@
   {%- if value is none -%}{{ return([]) }}{%- endif -%}
   {%- if value is string -%}{{ return([value]) }}{%- endif -%}
   {%- if value is mapping or value is not iterable -%}
-    {{ negsample._fail(negsample._setting_label(design, name) ~ " is " ~ value ~ "; expected a list of column names") }}
+    {{ negsample._setting_fail(negsample._setting_label(design, name) ~ " is " ~ value ~ "; expected a list of column names") }}
   {%- endif -%}
   {{ return(value | list) }}
 {%- endmacro %}
@@ -122,7 +174,7 @@
 {#- A number setting (not a boolean). -#}
 {% macro _as_number(design, name, value) -%}
   {%- if value is not number or value is boolean -%}
-    {{ negsample._fail(negsample._setting_label(design, name) ~ " is '" ~ value ~ "'; expected a number") }}
+    {{ negsample._setting_fail(negsample._setting_label(design, name) ~ " is '" ~ value ~ "'; expected a number") }}
   {%- endif -%}
   {{ return(value | float) }}
 {%- endmacro %}
@@ -133,13 +185,13 @@
   {%- if value is string and (value | lower) in ['true', 'false'] -%}
     {{ return((value | lower) == 'true') }}
   {%- endif -%}
-  {{ negsample._fail(negsample._setting_label(design, name) ~ " is '" ~ value ~ "'; expected true or false") }}
+  {{ negsample._setting_fail(negsample._setting_label(design, name) ~ " is '" ~ value ~ "'; expected true or false") }}
 {%- endmacro %}
 
 {#- A setting that takes one of `allowed`. -#}
 {% macro _as_choice(design, name, value, allowed) -%}
   {%- if value not in allowed -%}
-    {{ negsample._fail(negsample._setting_label(design, name) ~ " is '" ~ value ~ "'; expected one of " ~ (allowed | join(', '))) }}
+    {{ negsample._setting_fail(negsample._setting_label(design, name) ~ " is '" ~ value ~ "'; expected one of " ~ (allowed | join(', '))) }}
   {%- endif -%}
   {{ return(value) }}
 {%- endmacro %}
@@ -148,7 +200,7 @@
 {% macro _as_relation_name(design, name, value) -%}
   {%- if value is none -%}{{ return(none) }}{%- endif -%}
   {%- if value is not string or not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', value) -%}
-    {{ negsample._fail(negsample._setting_label(design, name) ~ " is '" ~ value ~ "'; expected the name of a model or seed") }}
+    {{ negsample._setting_fail(negsample._setting_label(design, name) ~ " is '" ~ value ~ "'; expected the name of a model or seed") }}
   {%- endif -%}
   {{ return(value) }}
 {%- endmacro %}
@@ -161,7 +213,7 @@
 {% macro _as_source(design, value) -%}
   {%- set label = negsample._setting_label(design, 'source') -%}
   {%- if value is none -%}
-    {{ negsample._fail(label ~ " is not set; name the model or seed to sample, or a dbt source as source:<source_name>.<table_name>") }}
+    {{ negsample._setting_fail(label ~ " is not set; name the model or seed to sample, or a dbt source as source:<source_name>.<table_name>") }}
   {%- endif -%}
   {%- set identifier = '[A-Za-z_][A-Za-z0-9_]*' -%}
   {%- if value is string and modules.re.match('^' ~ identifier ~ '$', value) -%}
@@ -171,7 +223,7 @@
   {%- if match -%}
     {{ return({'kind': 'source', 'name': match.group(2), 'source_name': match.group(1), 'text': value}) }}
   {%- endif -%}
-  {{ negsample._fail(label ~ " is '" ~ value ~ "'; expected the name of a model or seed, or source:<source_name>.<table_name> for a dbt source") }}
+  {{ negsample._setting_fail(label ~ " is '" ~ value ~ "'; expected the name of a model or seed, or source:<source_name>.<table_name> for a dbt source") }}
 {%- endmacro %}
 
 {#-
@@ -215,28 +267,28 @@
   } -%}
 
   {%- if not (cfg.sampling_rate > 0 and cfg.sampling_rate <= 1) -%}
-    {{ negsample._fail(label(design, 'sampling_rate') ~ " is " ~ cfg.sampling_rate ~ "; it must be in (0, 1]") }}
+    {{ negsample._setting_fail(label(design, 'sampling_rate') ~ " is " ~ cfg.sampling_rate ~ "; it must be in (0, 1]") }}
   {%- endif -%}
   {%- if not (cfg.pilot_ratio > 0) -%}
-    {{ negsample._fail(label(design, 'pilot_ratio') ~ " is " ~ cfg.pilot_ratio ~ "; it must be > 0") }}
+    {{ negsample._setting_fail(label(design, 'pilot_ratio') ~ " is " ~ cfg.pilot_ratio ~ "; it must be > 0") }}
   {%- endif -%}
   {%- if not (cfg.floor >= 0 and cfg.floor <= 1) -%}
-    {{ negsample._fail(label(design, 'floor') ~ " is " ~ cfg.floor ~ "; it must be in [0, 1]") }}
+    {{ negsample._setting_fail(label(design, 'floor') ~ " is " ~ cfg.floor ~ "; it must be in [0, 1]") }}
   {%- endif -%}
   {%- if raw.seed is not number or raw.seed is boolean or (raw.seed | int) != raw.seed -%}
-    {{ negsample._fail(label(design, 'seed') ~ " is " ~ raw.seed ~ "; it must be an integer") }}
+    {{ negsample._setting_fail(label(design, 'seed') ~ " is " ~ raw.seed ~ "; it must be an integer") }}
   {%- endif -%}
   {%- do cfg.update({'seed': raw.seed | int}) -%}
   {%- if raw.max_levels is not number or raw.max_levels is boolean or (raw.max_levels | int) != raw.max_levels or raw.max_levels < 2 -%}
-    {{ negsample._fail(label(design, 'max_levels') ~ " is " ~ raw.max_levels ~ "; it must be an integer >= 2") }}
+    {{ negsample._setting_fail(label(design, 'max_levels') ~ " is " ~ raw.max_levels ~ "; it must be an integer >= 2") }}
   {%- endif -%}
   {%- do cfg.update({'max_levels': raw.max_levels | int}) -%}
   {%- if raw.scale_sample_size is not number or raw.scale_sample_size is boolean or (raw.scale_sample_size | int) != raw.scale_sample_size or raw.scale_sample_size < 1 -%}
-    {{ negsample._fail(label(design, 'scale_sample_size') ~ " is " ~ raw.scale_sample_size ~ "; it must be a positive integer (negatives drawn to estimate w and the scale)") }}
+    {{ negsample._setting_fail(label(design, 'scale_sample_size') ~ " is " ~ raw.scale_sample_size ~ "; it must be a positive integer (negatives drawn to estimate w and the scale)") }}
   {%- endif -%}
   {%- do cfg.update({'scale_sample_size': raw.scale_sample_size | int}) -%}
   {%- if (cfg.numeric_features | length) + (cfg.categorical_features | length) == 0 -%}
-    {{ negsample._fail(label(design, 'numeric_features') ~ " and " ~ label(design, 'categorical_features') ~ " are both empty; list at least one feature") }}
+    {{ negsample._setting_fail(label(design, 'numeric_features') ~ " and " ~ label(design, 'categorical_features') ~ " are both empty; list at least one feature") }}
   {%- endif -%}
 
   {#- Every column name must be a plain identifier: it is quoted everywhere, and
@@ -250,20 +302,20 @@
   {%- set seen = {} -%}
   {%- for setting, column in named -%}
     {%- if column is not string or not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', column) -%}
-      {{ negsample._fail(label(design, setting) ~ " names the column '" ~ column ~ "', which is not a plain identifier (letters, digits and _, not starting with a digit)") }}
+      {{ negsample._setting_fail(label(design, setting) ~ " names the column '" ~ column ~ "', which is not a plain identifier (letters, digits and _, not starting with a digit)") }}
     {%- endif -%}
     {%- if (column | lower) in seen and setting != 'pilot_score_column' -%}
-      {{ negsample._fail("column '" ~ column ~ "' is named by " ~ label(design, setting) ~ " and again by " ~ label(design, seen[column | lower]) ~ "; each column may play one role once") }}
+      {{ negsample._setting_fail("column '" ~ column ~ "' is named by " ~ label(design, setting) ~ " and again by " ~ label(design, seen[column | lower]) ~ "; each column may play one role once") }}
     {%- endif -%}
     {%- do seen.update({column | lower: setting}) -%}
   {%- endfor -%}
   {#- Passthrough columns are carried as they are: any column but the design's own. -#}
   {%- for column in cfg.passthrough_columns -%}
     {%- if column is not string or not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', column) -%}
-      {{ negsample._fail(label(design, 'passthrough_columns') ~ " names the column '" ~ column ~ "', which is not a plain identifier (letters, digits and _, not starting with a digit)") }}
+      {{ negsample._setting_fail(label(design, 'passthrough_columns') ~ " names the column '" ~ column ~ "', which is not a plain identifier (letters, digits and _, not starting with a digit)") }}
     {%- endif -%}
     {%- if (column | lower) in seen -%}
-      {{ negsample._fail("column '" ~ column ~ "' is named by " ~ label(design, 'passthrough_columns') ~ " and again by " ~ label(design, seen[column | lower]) ~ "; a passthrough column is one the design does not already carry") }}
+      {{ negsample._setting_fail("column '" ~ column ~ "' is named by " ~ label(design, 'passthrough_columns') ~ " and again by " ~ label(design, seen[column | lower]) ~ "; a passthrough column is one the design does not already carry") }}
     {%- endif -%}
     {%- do seen.update({column | lower: 'passthrough_columns'}) -%}
   {%- endfor -%}
@@ -285,7 +337,7 @@
       coefficients or p~ given, none is drawn, and there is nothing to reuse. -#}
   {%- do cfg.update({'reuse_pilot': cfg.reuse_pilot and cfg.pilot_source == 'python'}) -%}
   {%- if cfg.score in ['a_optimal', 'logit_optimal', 'auto'] and cfg.pilot_source == 'relation' and not cfg.pilot_information -%}
-    {{ negsample._fail("score '" ~ cfg.score ~ "' needs the inverse pilot information matrix. With " ~ label(design, 'pilot_coefficients') ~ " set, the pilot is not fitted here: set " ~ label(design, 'pilot_information') ~ " to a model or seed with columns row_term, row_level, col_term, col_level, value") }}
+    {{ negsample._setting_fail("score '" ~ cfg.score ~ "' needs the inverse pilot information matrix. With " ~ label(design, 'pilot_coefficients') ~ " set, the pilot is not fitted here: set " ~ label(design, 'pilot_information') ~ " to a model or seed with columns row_term, row_level, col_term, col_level, value") }}
   {%- endif -%}
   {{ return(cfg) }}
 {%- endmacro %}
@@ -303,7 +355,7 @@
 {% macro _fit_engine(design, setting) -%}
   {%- set runs_python = target.type in negsample._python_adapters() -%}
   {%- if setting == 'python' and not runs_python -%}
-    {{ negsample._fail(negsample._setting_label(design, 'fit_engine') ~ " is 'python', but this target's adapter (" ~ target.type ~ ") does not run dbt Python models (" ~ (negsample._python_adapters() | join(', ')) ~ " do); use auto or sql") }}
+    {{ negsample._setting_fail(negsample._setting_label(design, 'fit_engine') ~ " is 'python', but this target's adapter (" ~ target.type ~ ") does not run dbt Python models (" ~ (negsample._python_adapters() | join(', ')) ~ " do); use auto or sql") }}
   {%- endif -%}
   {{ return('python' if setting == 'python' or (setting == 'auto' and runs_python) else 'sql') }}
 {%- endmacro %}

@@ -11,6 +11,7 @@
   models.
 -#}
 {% macro _model_source_check(cfg) -%}
+  {%- do negsample._check_var_names() -%}
   {%- set source_relation = negsample._source_relation(cfg) -%}
   {%- set frozen = negsample._frozen_parameters(cfg) -%}
   {%- set checked = negsample._validate_source(source_relation, cfg, frozen) -%}

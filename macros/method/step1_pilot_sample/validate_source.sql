@@ -18,8 +18,9 @@
   {%- if not execute -%}{{ return(none) }}{%- endif -%}
   {%- set setting = negsample._setting_label -%}
   {%- set source_name = "the source " ~ relation ~ " (" ~ setting(cfg.design, 'source') ~ ")" -%}
+  {%- set stopped = "design '" ~ cfg.design ~ "' stopped here: none of its relations was replaced (any other design builds as usual)" -%}
   {%- if adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
-    {{ negsample._fail(source_name ~ " does not exist in the warehouse: build or load it first, or correct the setting; nothing was rebuilt") }}
+    {{ negsample._fail(source_name ~ " does not exist in the warehouse: build or load it first, or correct the setting; " ~ stopped) }}
   {%- endif -%}
   {%- set columns = adapter.get_columns_in_relation(relation) -%}
   {%- set by_name = {} -%}
@@ -85,7 +86,7 @@
   {%- set row = {} -%}
   {%- for name in result.column_names -%}{%- do row.update({name | lower: result.rows[0][loop.index0]}) -%}{%- endfor -%}
   {%- if (row['n_rows'] | int) == 0 -%}
-    {{ negsample._fail(source_name ~ " has no rows; nothing was rebuilt") }}
+    {{ negsample._fail(source_name ~ " has no rows; " ~ stopped) }}
   {%- endif -%}
   {%- set problems = [] -%}
   {%- set label_name = "label column '" ~ cfg.label_column ~ "' (" ~ setting(cfg.design, 'label_column') ~ ")" -%}
@@ -132,7 +133,7 @@
     {%- do problems.append(label_name ~ " has " ~ row['n_positive'] ~ " positives, fewer than the " ~ ns.terms ~ " coefficients to fit (features + 1)") -%}
   {%- endif -%}
   {%- if problems | length > 0 -%}
-    {{ negsample._fail(source_name ~ " failed its checks; nothing was rebuilt:\n  - " ~ problems | join("\n  - ")) }}
+    {{ negsample._fail(source_name ~ " failed its checks; " ~ stopped ~ ":\n  - " ~ problems | join("\n  - ")) }}
   {%- endif -%}
   {{ return(row) }}
 {%- endmacro %}
