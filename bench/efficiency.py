@@ -24,9 +24,17 @@ Usage:
   python bench/efficiency.py            # the simulated designs (100 replicates)
   python bench/efficiency.py --beyond   # real tables and coverage (bench/efficiency_beyond.py)
   python bench/efficiency.py --scale    # the scale sample (bench/efficiency_scale.py)
-  --quick        fewer rows, replicates and rates (minutes); results *_quick.*
+  --quick        fewer rows, replicates and rates (minutes); results *_quick.*; then
+                 times a few seeds of each part at the committed size and prints
+                 the committed run's time
   --designs a,b  some parts only (so that parts run side by side)
   --render-only  re-render every report from the parts in --out
+The committed run on two cores, as two processes of about equal length:
+  python bench/efficiency.py --designs normal,t3,t2 &&
+    python bench/efficiency.py --scale --designs scale_normal,scale_lognormal
+  python bench/efficiency.py --designs lognormal && python bench/efficiency.py --beyond &&
+    python bench/efficiency.py --scale --designs scale_t3,scale_t2
+  python bench/efficiency.py --render-only
 Writes bench/results/efficiency.md, .csv and .png; every report and the
 defaults' verdicts are re-rendered from the parts present after each run.
 """
@@ -36,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -49,19 +58,24 @@ import efficiency_scale  # noqa: E402
 from efficiency_draw import (  # noqa: E402
     MODES,
     RESULTS,
+    SEED_BASE,
     SIMULATED,
     Bench,
     Size,
     Templates,
     cells,
+    run,
     simulated,
     study,
 )
 from efficiency_stats import (  # noqa: E402
+    PROBE_SEEDS,
     design_tables,
     fmt_diff,
+    load_estimates,
     load_part,
     paired,
+    save_estimate,
     save_part,
     summarise,
     with_auto,
@@ -70,7 +84,7 @@ from efficiency_stats import (  # noqa: E402
 
 def run_designs(names: list[str], size: Size, out: Path, sql: Templates) -> None:
     for name in names:
-        table = simulated(name, size.rows)
+        table = simulated(name, size.table_rows(name))
         bench = Bench(table, sql)
         print(
             f"[{name}] {len(bench.frame):,} rows ({bench.n_positive:,} positive); "
@@ -143,8 +157,9 @@ def render(out: Path, suffix: str) -> str | None:
     lines = [
         "# Efficiency: the slopes' and the served logit's error relative to the full-data fit",
         "",
-        f"Command: `python bench/efficiency.py{' --quick' if suffix else ''}` ({first['rows']:,} "
-        f"rows per design, {first['replicates']} replicates (seeds) per cell, pilot ratio 1, "
+        f"Command: `python bench/efficiency.py{' --quick' if suffix else ''}` (rows: "
+        + ", ".join(f"{t} {m['rows']:,}" for t, m in metas.items())
+        + f"; {first['replicates']} replicates (seeds) per cell, pilot ratio 1, "
         f"scale_sample_size 200,000 (the package default); run time {times}).",
         "",
         "slopes = MSE of the slopes / the full-data MLE's; logit = mean squared error of the "
@@ -213,29 +228,31 @@ def plot(summary: pd.DataFrame, path: Path) -> None:
 # --------------------------------------------------------------------------
 
 
+def probe_designs(names: list[str], out: Path, sql: Templates) -> None:
+    """Time a few seeds of each design at the committed size; the committed run is more of them."""
+    full = Size(False)
+    for name in names:
+        cpu = time.process_time()
+        bench = Bench(simulated(name, full.table_rows(name)), sql)
+        setup = time.process_time() - cpu
+        seeds = [SEED_BASE + r for r in range(PROBE_SEEDS)]
+        run(bench, seeds, cells(full.rates(name)))
+        per_seed = (time.process_time() - cpu - setup) / PROBE_SEEDS
+        save_estimate(out, "_quick", name, setup + per_seed * full.replicates)
+        bench.close()
+
+
 def estimate_full_run(out: Path) -> str:
-    """The committed run's time, scaled from the quick parts' own (rows x replicates x cells)."""
-    quick, full = Size(True), Size(False)
-    total, lines = 0.0, []
-    for name in SIMULATED:
-        part = load_part(out, quick.suffix, name)
-        if part:
-            factor = (full.rows * full.replicates * len(cells(full.rates(name)))) / (
-                part.meta["rows"] * part.meta["replicates"] * part.meta["cells"]
-            )
-            seconds = part.meta.get("cpu_seconds", part.meta["seconds"]) * factor
-            total += seconds
-            lines.append(f"{name} {seconds / 60:.0f} min")
-    for name, seconds in efficiency_beyond.estimate_full(out, quick, full).items():
-        total += seconds
-        lines.append(f"{name} {seconds / 60:.0f} min")
-    for name, seconds in efficiency_scale.estimate_full(out, quick, full).items():
-        total += seconds
-        lines.append(f"{name} {seconds / 60:.0f} min")
+    """The committed run's time, from committed-size probes of each part (--quick runs them)."""
+    estimates = load_estimates(out, "_quick")
+    if not estimates:
+        return "No estimate: run the studies with --quick first."
+    total = sum(estimates.values())
+    parts = ", ".join(f"{name} {seconds / 60:.1f}" for name, seconds in estimates.items())
     return (
-        f"Estimated full run, from the quick parts' CPU time: {total / 60:.0f} min of one idle "
-        f"core ({', '.join(lines)}); "
-        f"about {total / 120:.0f} min on 2 cores split into two processes with --designs."
+        f"Estimated committed run, from committed-size probes of {len(estimates)} parts: "
+        f"{total / 60:.0f} min of CPU ({parts} min), about {total / 120:.0f} min on 2 cores "
+        "with the parts split over two processes (--designs)."
     )
 
 
@@ -255,10 +272,16 @@ def main(argv: list[str] | None = None) -> int:
         sql = Templates((3, 6))
         if args.beyond:
             efficiency_beyond.run_parts(wanted, size, args.out, sql)
+            if size.quick:
+                efficiency_beyond.probe(wanted, args.out, sql)
         elif args.scale:
             efficiency_scale.run_parts(wanted, size, args.out, sql)
+            if size.quick:
+                efficiency_scale.probe(wanted, args.out, sql)
         else:
             run_designs(wanted or list(SIMULATED), size, args.out, sql)
+            if size.quick:
+                probe_designs(wanted or list(SIMULATED), args.out, sql)
     reports = [
         render(args.out, size.suffix),
         efficiency_scale.render(args.out, size.suffix),

@@ -48,6 +48,7 @@ from efficiency_draw import (
 )
 from efficiency_stats import (
     OBJECTIVE_METRIC,
+    PROBE_SEEDS,
     Part,
     auto_name,
     design_tables,
@@ -55,6 +56,7 @@ from efficiency_stats import (
     fmt_diff,
     load_part,
     paired,
+    save_estimate,
     save_part,
     summarise,
     with_auto,
@@ -68,9 +70,8 @@ COVERAGE_SETTINGS = (Setting("a_optimal"), Setting("logit_optimal"))
 COVERAGE_SEED = 7000
 #: The order in which candidates for the default score are tried.
 SCORE_CANDIDATES = ("auto", "logit_optimal", "a_optimal", "l_optimal", "p")
-#: The package's default objective (the Jinja default; negsample.tools.settings
-#: mirrors the defaults for the Python side).
-DEFAULT_OBJECTIVE = DEFAULTS.get("objective", "scores")
+#: The package's default objective: the metric score auto is judged on.
+DEFAULT_OBJECTIVE = DEFAULTS["objective"]
 
 
 def part_names() -> list[str]:
@@ -117,25 +118,24 @@ def coverage(design: str, size: Size, sql: Templates) -> Part:
     return Part(records, pd.DataFrame(), meta)
 
 
-def estimate_full(out: Path, quick: Size, full: Size) -> dict[str, float]:
-    """Each part's committed run time, scaled from its quick run."""
-    estimates = {}
-    for name in part_names():
-        part = load_part(out, quick.suffix, name)
-        if part is None:
-            continue
-        meta = part.meta
+def probe(wanted: list[str] | None, out: Path, sql: Templates) -> None:
+    """Time a few seeds (or fresh tables) of each part at the committed size."""
+    full = Size(False)
+    for name in wanted or part_names():
+        cpu = time.process_time()
         if name in REAL:
-            factor = (full.real_replicates[name] * len(cells(full.rates(name), floors=False))) / (
-                meta["replicates"] * meta["cells"]
-            )
+            bench = Bench(REAL[name](), sql)
+            setup = time.process_time() - cpu
+            run(bench, [SEED_BASE + r for r in range(PROBE_SEEDS)], cells(full.rates(name), False))
+            per_seed = (time.process_time() - cpu - setup) / PROBE_SEEDS
+            seconds = setup + per_seed * full.real_replicates[name]
+            bench.close()
         else:
-            design = name.removeprefix("coverage_")
-            factor = (full.coverage_rows * full.coverage_replicates * len(full.rates(design))) / (
-                meta["rows"] * meta["replicates"] * len(meta["rates"])
-            )
-        estimates[name] = meta.get("cpu_seconds", meta["seconds"]) * factor
-    return estimates
+            probe_size = Size(False)
+            probe_size.coverage_replicates = 2
+            coverage(name.removeprefix("coverage_"), probe_size, sql)
+            seconds = (time.process_time() - cpu) / 2 * full.coverage_replicates
+        save_estimate(out, "_quick", name, seconds)
 
 
 # --------------------------------------------------------------------------
@@ -311,14 +311,18 @@ def default_on_real_tables(records: pd.DataFrame, summary: pd.DataFrame, metas: 
 
 
 def coverage_facts(cover: pd.DataFrame) -> dict:
+    """Per score and fit: the least and greatest coverage of a design, pooled over its rates."""
     if cover.empty:
         return {}
+    pooled = cover.groupby(["setting", "method", "table"])[["covered", "slopes"]].sum()
+    pooled["coverage"] = pooled["covered"] / pooled["slopes"]
     out = {}
-    for (setting, method), group in cover.groupby(["setting", "method"]):
+    for (setting, method), group in pooled.groupby(level=["setting", "method"]):
         shares = group["coverage"]
         out[f"{setting.split()[0]} {method}"] = {
             "min": float(shares.min()),
             "max": float(shares.max()),
+            "intervals_per_design": int(group["slopes"].min()),
         }
     return out
 
@@ -419,8 +423,8 @@ def auto_section(records: pd.DataFrame, summary: pd.DataFrame, metas: dict) -> l
         "logit_optimal.",
         "",
         "| table | rho | budget | objective | best fixed | its ratio | auto | auto − best "
-        "| chosen |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| chosen | kept / ρN0, best and auto |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for budget in ("paper", "exact"):
         for objective, metric in OBJECTIVE_METRIC.items():
@@ -444,9 +448,18 @@ def auto_section(records: pd.DataFrame, summary: pd.DataFrame, metas: dict) -> l
                     f"| {row.table} | {row.rate:g} | {budget} | {objective} | "
                     f"{row.best.split()[0]} | {shown(cell, row.best, metric)} | "
                     f"{shown(cell, setting, metric)} | "
-                    f"{fmt_diff(row)} | {counts} |"
+                    f"{fmt_diff(row)} | {counts} | {kept(summary, row.table, row.rate, row.best)}, "
+                    f"{kept(summary, row.table, row.rate, setting)} |"
                 )
     return lines + [""]
+
+
+def kept(summary: pd.DataFrame, table: str, rate: float, setting: str) -> str:
+    """The share of the rho N0 negatives asked that a setting's main draw kept."""
+    hit = summary[
+        (summary["table"] == table) & (summary["rate"] == rate) & (summary["setting"] == setting)
+    ]["kept_share"]
+    return f"{hit.iloc[0]:.3f}" if len(hit) else ""
 
 
 def shown(cell: pd.DataFrame, setting: str, metric: str) -> str:
@@ -463,8 +476,8 @@ def comparison_sections(
         "Paired logit_optimal − a_optimal, the default fit, floor 0.1 (negative: logit_optimal "
         "is better).",
         "",
-        "| table | rho | budget | slopes | logit |",
-        "|---|---|---|---|---|",
+        "| table | rho | budget | slopes | logit | kept / ρN0, logit_optimal and a_optimal |",
+        "|---|---|---|---|---|---|",
     ]
     for budget in ("paper", "exact"):
         a, b = fixed_settings(budget)["logit_optimal"], fixed_settings(budget)["a_optimal"]
@@ -473,7 +486,10 @@ def comparison_sections(
             for m in ("slopes", "logit")
         }
         for s, lo in zip(gaps["slopes"].itertuples(), gaps["logit"].itertuples(), strict=True):
-            lines.append(f"| {s.table} | {s.rate:g} | {budget} | {fmt_diff(s)} | {fmt_diff(lo)} |")
+            lines.append(
+                f"| {s.table} | {s.rate:g} | {budget} | {fmt_diff(s)} | {fmt_diff(lo)} | "
+                f"{kept(summary, s.table, s.rate, a)}, {kept(summary, s.table, s.rate, b)} |"
+            )
     lines += ["", *budget_section(records, summary, metas, verdicts["score"])]
     reuse = verdicts["reuse_vs_paper_fit"]
     objective = verdicts["objective_scores_vs_coefficients"]
@@ -586,5 +602,9 @@ def verdict_section(verdicts: dict) -> list[str]:
         f"cells (largest z {real['worst_z']:+.1f}).",
     ]
     for name, facts in verdicts["coverage"].items():
-        lines.append(f"- Coverage {name}: {facts['min']:.3f} to {facts['max']:.3f}.")
+        lines.append(
+            f"- Coverage of the 95% intervals, {name}, per design pooled over its rates "
+            f"({facts['intervals_per_design']:,} intervals): {facts['min']:.3f} to "
+            f"{facts['max']:.3f} (target 0.93 to 0.97)."
+        )
     return lines

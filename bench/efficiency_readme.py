@@ -104,7 +104,8 @@ def beyond_block(results: Path, suffix: str) -> str | None:
     ]
     for name, facts in verdicts["coverage"].items():
         lines.append(
-            f"- Coverage of the 95% intervals, {name}: {facts['min']:.3f} to {facts['max']:.3f}."
+            f"- Coverage of the 95% intervals, {name}, per design pooled over its rates: "
+            f"{facts['min']:.3f} to {facts['max']:.3f}."
         )
     return "\n".join(lines)
 

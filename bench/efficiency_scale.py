@@ -45,7 +45,16 @@ from efficiency_draw import (
     batches,
     simulated,
 )
-from efficiency_stats import Part, binomial_share, fmt_diff, load_part, paired, save_part
+from efficiency_stats import (
+    PROBE_SEEDS,
+    Part,
+    binomial_share,
+    fmt_diff,
+    load_part,
+    paired,
+    save_estimate,
+    save_part,
+)
 
 SETTINGS = (Setting("a_optimal", "paper"), Setting("a_optimal", "exact"))
 SEED_BASE = 5000
@@ -66,7 +75,7 @@ def run_parts(wanted: list[str] | None, size: Size, out: Path, sql: Templates) -
 
 
 def run_design(design: str, size: Size, sql: Templates) -> tuple[pd.DataFrame, dict]:
-    table = simulated(design, size.rows)
+    table = simulated(design, size.table_rows(design))
     n0 = int((table.frame["label"] == 0).sum())
     variants = {"small": int(round(n0 * SMALL_SHARE)), "full": n0}
     frames = []
@@ -300,16 +309,19 @@ def coverage_section(records: pd.DataFrame) -> tuple[list[str], dict]:
     return lines + [""], facts
 
 
-def estimate_full(out: Path, quick: Size, full: Size) -> dict[str, float]:
-    """Each scale part's committed run time, scaled from its quick run."""
-    estimates = {}
-    for design in SIMULATED:
-        part = load_part(out, quick.suffix, f"scale_{design}")
-        if part:
-            factor = (full.rows * full.scale_replicates * len(full.rates(design))) / (
-                part.meta["rows"] * part.meta["replicates"] * len(part.meta["rates"])
-            )
-            estimates[f"scale_{design}"] = (
-                part.meta.get("cpu_seconds", part.meta["seconds"]) * factor
-            )
-    return estimates
+def probe(wanted: list[str] | None, out: Path, sql: Templates) -> None:
+    """Time a few seeds of each design at the committed size, at one rate, both scale samples."""
+    full = Size(False)
+    for name in wanted or [f"scale_{d}" for d in SIMULATED]:
+        design = name.removeprefix("scale_")
+        table = simulated(design, full.table_rows(design))
+        n0 = int((table.frame["label"] == 0).sum())
+        cpu = time.process_time()
+        for scale_size in (int(round(n0 * SMALL_SHARE)), n0):
+            bench = Bench(table, sql, scale_size)
+            draws(bench, [SEED_BASE + r for r in range(PROBE_SEEDS)], full.rates(design)[-1])
+            bench.close()
+        per_seed = (time.process_time() - cpu) / PROBE_SEEDS
+        save_estimate(
+            out, "_quick", name, per_seed * full.scale_replicates * len(full.rates(design))
+        )

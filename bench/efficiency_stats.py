@@ -68,6 +68,25 @@ def load_part(out: Path, suffix: str, name: str) -> Part | None:
     )
 
 
+#: Seeds of a committed-size probe: the committed run is more batches of the same work.
+PROBE_SEEDS = 3
+
+
+def save_estimate(out: Path, suffix: str, name: str, cpu_seconds: float) -> None:
+    """The committed run's CPU time for a part, as a probe of it measured."""
+    folder = parts_dir(out, suffix)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"estimate_{name}.json").write_text(json.dumps({"cpu_seconds": cpu_seconds}))
+
+
+def load_estimates(out: Path, suffix: str) -> dict[str, float]:
+    folder = parts_dir(out, suffix)
+    return {
+        path.stem.removeprefix("estimate_"): json.loads(path.read_text())["cpu_seconds"]
+        for path in sorted(folder.glob("estimate_*.json"))
+    }
+
+
 def auto_name(objective: str, budget: str) -> str:
     return f"auto/{objective} {budget} floor=0.1"
 

@@ -105,3 +105,25 @@
 {% macro redshift___exact_bounded_sum(expression) -%}
   {{ negsample._exact_sum(expression) }}
 {%- endmacro %}
+
+{#-
+  sum(expression) over (window) of doubles, the same bits at any thread
+  count (as _exact_sum: a DECIMAL(38, 18) running sum, back to a double).
+-#}
+{% macro _exact_sum_over(expression, window) -%}
+  {{ return(adapter.dispatch('_exact_sum_over', 'negsample')(expression, window)) }}
+{%- endmacro %}
+
+{% macro default___exact_sum_over(expression, window) -%}
+  cast(sum(cast({{ expression }} as decimal(38, 18))) over ({{ window }}) as {{ negsample._double() }})
+{%- endmacro %}
+
+{#- BigQuery: NUMERIC has 9 decimals at most; BIGNUMERIC has the 18. -#}
+{% macro bigquery___exact_sum_over(expression, window) -%}
+  cast(sum(cast({{ expression }} as bignumeric)) over ({{ window }}) as float64)
+{%- endmacro %}
+
+{#- sum(expression): the plain sum, where _exact_sum is not needed (a macro, so that either can be passed). -#}
+{% macro _plain_sum(expression) -%}
+  sum({{ expression }})
+{%- endmacro %}

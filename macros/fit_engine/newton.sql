@@ -199,7 +199,7 @@
   negatives (`information` names the rate column); `second_moment` then
   drops p (1 - p) from the Hessian's sums, which become sum w x-dot x-dot'.
 -#}
-{% macro _sql_fit_sums_query(fit, design, scaling, beta, meat=false, information=none, second_moment=false) -%}
+{% macro _sql_fit_sums_query(fit, design, scaling, beta, meat=false, information=none, second_moment=false, exact=false) -%}
   {%- set double = negsample._double() -%}
   {%- set numeric, categorical = design.numeric, design.categorical -%}
   {%- set n_dense = 1 + numeric | length -%}
@@ -279,14 +279,16 @@ select
     {{ g }},
     grouping({{ g }}) as grouped_out_{{ loop.index0 }},
     {%- endfor %}
-    sum(w) as total_w,
-    2.0 * sum(dev) as deviance,
+    {#- With `exact`, DECIMAL sums (_exact_sum): the same bits at any thread count. -#}
+    {%- set total = negsample._exact_sum if exact else negsample._plain_sum %}
+    {{ total('w') }} as total_w,
+    2.0 * {{ total('dev') }} as deviance,
     {%- for i in range(n_dense) %}
-    sum(r * z_{{ i }}) as r_{{ i }},
+    {{ total('r * z_' ~ i) }} as r_{{ i }},
     {%- for j in range(i, n_dense) %}
-    sum(h * z_{{ i }} * z_{{ j }}) as h_{{ i }}_{{ j }},
+    {{ total('h * z_' ~ i ~ ' * z_' ~ j) }} as h_{{ i }}_{{ j }},
     {%- if meat %}
-    sum(r * r * z_{{ i }} * z_{{ j }}) as m_{{ i }}_{{ j }},
+    {{ total('r * r * z_' ~ i ~ ' * z_' ~ j) }} as m_{{ i }}_{{ j }},
     {%- endif %}
     {%- endfor %}
     {%- endfor %}
@@ -303,12 +305,12 @@ group by grouping sets ({{ sets | join(', ') }})
   A categorical row's indicator is 1 on its level's term (none for the
   reference, an unseen level or NULL).
 -#}
-{% macro _sql_fit_sums(fit, design, scaling, beta, meat=false, information=none, second_moment=false) -%}
+{% macro _sql_fit_sums(fit, design, scaling, beta, meat=false, information=none, second_moment=false, exact=false) -%}
   {%- set k = design.terms | length -%}
   {%- set n_dense = 1 + design.numeric | length -%}
   {%- set index = {} -%}
   {%- for term in design.terms %}{% do index.update({term: loop.index0}) %}{% endfor -%}
-  {%- set result = run_query(negsample._sql_fit_sums_query(fit, design, scaling, beta, meat, information, second_moment)) -%}
+  {%- set result = run_query(negsample._sql_fit_sums_query(fit, design, scaling, beta, meat, information, second_moment, exact)) -%}
   {%- set names = result.column_names | map('lower') | list -%}
   {%- set gradient = {} -%}
   {%- set hessian = {} -%}
@@ -545,7 +547,7 @@ group by grouping sets ({{ sets | join(', ') }})
 {% macro _sql_pilot_information_inverse(fit, design, theta, rate_column) -%}
   {%- set k = design.terms | length -%}
   {%- set unit = {'center': [0.0] * k, 'spread': [1.0] * k} -%}
-  {%- set sums = negsample._sql_fit_sums(fit, design, unit, theta, information=rate_column) -%}
+  {%- set sums = negsample._sql_fit_sums(fit, design, unit, theta, information=rate_column, exact=true) -%}
   {%- set average = [] -%}
   {%- for row in sums.hessian %}{% do average.append(negsample._scaled_row(row, 1.0 / sums.total_w)) %}{% endfor -%}
   {%- set inverse = negsample._symmetric_inverse(average) -%}

@@ -18,28 +18,29 @@
   {%- set double = negsample._double() -%}
   {%- set bigint = dbt.type_bigint() -%}
   {#- Before run time (parsing) `checked` is none and the values are placeholders. -#}
+  {#- rho0 = min(1, pilot_ratio * N1 / N0), in DOUBLE arithmetic on every engine. -#}
+  {%- set rho0 -%}
+    least(
+        1.0,
+        {{ negsample._as_double(cfg.pilot_ratio) }}
+        * cast({{ (checked['n_positive'] | int) if checked else 1 }} as {{ double }})
+        / cast({{ (checked['n_negative'] | int) if checked else 1 }} as {{ double }})
+    )
+  {%- endset -%}
 select
     cast({{ (checked['n_rows'] | int) if checked else 0 }} as {{ bigint }}) as n_rows,
     cast({{ (checked['n_positive'] | int) if checked else 0 }} as {{ bigint }}) as n_positive,
     cast({{ (checked['n_negative'] | int) if checked else 0 }} as {{ bigint }}) as n_negative,
     {#- The largest integer id (null for other ids): a frozen design counts the rows above it as new. #}
     cast({{ (checked['id_max'] | int) if checked and checked.get('id_max') is not none else 'null' }} as {{ bigint }}) as id_max,
-    {#- rho0 = min(1, pilot_ratio * N1 / N0), in DOUBLE arithmetic on every engine. #}
-    least(
-        1.0,
-        {{ negsample._as_double(cfg.pilot_ratio) }}
-        * cast({{ (checked['n_positive'] | int) if checked else 1 }} as {{ double }})
-        / cast({{ (checked['n_negative'] | int) if checked else 1 }} as {{ double }})
-    ) as pilot_rate,
+    {{ rho0 }} as pilot_rate,
     {#- rho_s = min(1, max(rho0, scale_sample_size / N0)): the pilot pass keeps
         the negatives whose 'pilot' uniform is below it, a uniform draw that
         holds the pilot's own (docs/method.md step 4). #}
     least(
         1.0,
         greatest(
-            {{ negsample._as_double(cfg.pilot_ratio) }}
-            * cast({{ (checked['n_positive'] | int) if checked else 1 }} as {{ double }})
-            / cast({{ (checked['n_negative'] | int) if checked else 1 }} as {{ double }}),
+            {{ rho0 }},
             cast({{ cfg.scale_sample_size }} as {{ double }})
             / cast({{ (checked['n_negative'] | int) if checked else 1 }} as {{ double }})
         )

@@ -86,7 +86,11 @@ select * from squared
 {#-
   The rows of the matrix product of two long matrices `left` and `right`
   (CTEs with term, level, col_term, col_level, estimate), as model `name`:
-  a join on the inner index and a sum, over the k^2 entries of each.
+  a join on the inner index and a sum, over the k^2 entries of each. Each
+  entry's sum is exact (_exact_sum) over the products divided by the
+  largest |left| of its row times the largest |right| of its column, so
+  the product has the same bits in any order of the rows, and each entry is
+  exact to 1e-18 of its largest term.
 -#}
 {% macro _matrix_product(left, right, name) -%}
     select
@@ -94,7 +98,11 @@ select * from squared
         left_entries.term,
         left_entries.level,
         cast(false as {{ dbt.type_boolean() }}) as is_reference,
-        sum(left_entries.estimate * right_entries.estimate) as estimate,
+        coalesce(
+            {{ negsample._exact_sum('left_entries.estimate * right_entries.estimate / nullif(row_scale.largest * col_scale.largest, 0)') }}
+            * max(row_scale.largest * col_scale.largest),
+            0.0
+        ) as estimate,
         cast(null as {{ negsample._double() }}) as std_error,
         right_entries.col_term,
         right_entries.col_level
@@ -102,6 +110,18 @@ select * from squared
     inner join {{ right }} as right_entries
         on left_entries.col_term = right_entries.term
         and coalesce(left_entries.col_level, '') = coalesce(right_entries.level, '')
+    inner join (
+        select term, level, max(abs(estimate)) as largest from {{ left }} group by term, level
+    ) as row_scale
+        on left_entries.term = row_scale.term
+        and coalesce(left_entries.level, '') = coalesce(row_scale.level, '')
+    inner join (
+        select col_term, col_level, max(abs(estimate)) as largest
+        from {{ right }}
+        group by col_term, col_level
+    ) as col_scale
+        on right_entries.col_term = col_scale.col_term
+        and coalesce(right_entries.col_level, '') = coalesce(col_scale.col_level, '')
     group by left_entries.term, left_entries.level, right_entries.col_term, right_entries.col_level
 {%- endmacro %}
 
@@ -136,14 +156,14 @@ select * from squared
     {%- set unit = {'center': [0.0] * k, 'spread': [1.0] * k} -%}
     {%- set fit = {'rows': sample, 'label': cfg.label_column, 'offset': none, 'weights': none,
                    'what': cfg.design ~ '_pilot_coefficients (second moment)'} -%}
-    {%- set moments = negsample._sql_fit_sums(fit, design, unit, [0.0] * k, information='scale_rate', second_moment=true) -%}
+    {%- set moments = negsample._sql_fit_sums(fit, design, unit, [0.0] * k, information='scale_rate', second_moment=true, exact=true) -%}
     {%- set total = moments.total_w -%}
     {#- E[x-dot] is the first column of E[x-dot x-dot'] (x-dot's first entry is 1). -#}
     {%- set mean, centre = [], [] -%}
     {%- for row in moments.hessian %}{% do mean.append(row[0] / total) %}{% endfor -%}
     {%- if cfg.recalibrate_intercept -%}
       {%- set theta = negsample._stored_vector(given, 'pilot', design.terms) -%}
-      {%- set information = negsample._sql_fit_sums(fit, design, unit, theta, information='scale_rate') -%}
+      {%- set information = negsample._sql_fit_sums(fit, design, unit, theta, information='scale_rate', exact=true) -%}
       {%- for row in information.hessian %}{% do centre.append(row[0] / information.hessian[0][0]) %}{% endfor -%}
     {%- else -%}
       {%- set centre = [0.0] * k -%}

@@ -155,7 +155,7 @@ from probabilities
     {%- endset -%}
     {%- set fit = {'rows': rows, 'label': cfg.label_column, 'offset': none, 'weights': 'negsample_lambda_weight',
                    'prob': 'negsample_pilot_prob', 'what': what ~ " (" ~ mode ~ ")"} -%}
-    {%- set sums = negsample._sql_fit_sums(fit, design, unit, [0.0] * k) -%}
+    {%- set sums = negsample._sql_fit_sums(fit, design, unit, [0.0] * k, exact=true) -%}
     {%- set inverse = negsample._symmetric_inverse(sums.hessian) -%}
     {%- if inverse is none -%}
       {%- do criteria.update({mode: none}) -%}

@@ -73,11 +73,14 @@ negatives as (
         s.{{ col }},
         {%- endfor %}
         s.sampling_score as t,
+        -- Sums of t are exact sums of t over the largest t (same bits in any order).
+        r.max_score,
         totals.floor_prob,
         totals.target,
         totals.sampling_rate / totals.w as paper_scale
     from {{ scores }} as s
     inner join totals on {{ negsample._partition_join('s', 'totals', partition_by) }}
+    inner join score_range as r on {{ negsample._partition_join('s', 'r', partition_by) }}
     where s.label_value = 0
 ),
 
@@ -151,15 +154,15 @@ at_lower as (
         {%- endfor %}
         max(b.lower_scale) as lower_scale,
         max(n.target) as target,
-        sum(case
+        {{ negsample._exact_bounded_sum("case
             when b.lower_scale * n.t < n.floor_prob then n.floor_prob
             when b.lower_scale * n.t >= 1.0 then 1.0
             else 0.0
-        end) as constant_part,
-        sum(case
+        end") }} as constant_part,
+        {{ negsample._exact_sum("case
             when b.lower_scale * n.t < n.floor_prob or b.lower_scale * n.t >= 1.0 then 0.0
-            else n.t
-        end) as slope
+            else n.t / n.max_score
+        end") }} * max(n.max_score) as slope
     from negatives as n
     inner join bracket as b on {{ negsample._partition_join('n', 'b', partition_by) }}
     {% if by %}group by {{ negsample._prefixed('n', partition_by) }}{% endif %}
@@ -173,7 +176,7 @@ kinks as (
     select
         {{ negsample._prefixed('n', partition_by, trailing=',') }}
         n.floor_prob / n.t as at_scale,
-        n.t as slope_change,
+        n.t / n.max_score as slope_change,
         -n.floor_prob as constant_change
     from negatives as n
     inner join bracket as b on {{ negsample._partition_join('n', 'b', partition_by) }}
@@ -184,7 +187,7 @@ kinks as (
     select
         {{ negsample._prefixed('n', partition_by, trailing=',') }}
         1.0 / n.t as at_scale,
-        -n.t as slope_change,
+        -n.t / n.max_score as slope_change,
         1.0 as constant_change
     from negatives as n
     inner join bracket as b on {{ negsample._partition_join('n', 'b', partition_by) }}
@@ -201,12 +204,10 @@ running as (
     select distinct
         {{ sel }}
         at_scale,
-        sum(slope_change) over (
-            {% if by %}partition by {{ by }}{% endif %} order by at_scale nulls first
-        ) as slope_change,
-        sum(constant_change) over (
-            {% if by %}partition by {{ by }}{% endif %} order by at_scale nulls first
-        ) as constant_change
+        {{ negsample._exact_sum_over('slope_change', (('partition by ' ~ by ~ ' ') if by else '') ~ 'order by at_scale nulls first') }}
+        as slope_change,
+        {{ negsample._exact_sum_over('constant_change', (('partition by ' ~ by ~ ' ') if by else '') ~ 'order by at_scale nulls first') }}
+        as constant_change
     from kinks
 ),
 
@@ -214,12 +215,13 @@ budget_at_kink as (
     select
         {{ negsample._prefixed('r', partition_by, trailing=',') }}
         r.at_scale,
-        a.slope + r.slope_change as slope,
+        a.slope + r.slope_change * m.max_score as slope,
         a.constant_part + r.constant_change as constant_part,
-        a.constant_part + r.constant_change + (a.slope + r.slope_change) * r.at_scale as budget,
+        a.constant_part + r.constant_change + (a.slope + r.slope_change * m.max_score) * r.at_scale as budget,
         a.target
     from running as r
     inner join at_lower as a on {{ negsample._partition_join('r', 'a', partition_by) }}
+    inner join score_range as m on {{ negsample._partition_join('r', 'm', partition_by) }}
 ),
 
 last_within as (
