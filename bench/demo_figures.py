@@ -1,7 +1,7 @@
-"""The README's worked example: every figure it quotes about the demo, from the demo's tables.
+"""The worked example of docs/reference.md: every figure it quotes about the demo, from its tables.
 
 Reads the DuckDB file that `dbt build` wrote (the default design on the
-demo seed), writes the README's block between the markers
+demo seed), writes the block between the markers
 ``<!-- demo-figures:begin -->`` and ``<!-- demo-figures:end -->`` and the
 reliability diagram ``bench/results/demo_reliability.png`` (whose PNG text
 chunk records the deciles it was drawn from). ``--check`` writes nothing
@@ -23,10 +23,12 @@ from PIL import Image
 
 from negsample.tools.report import figure_png, load_diagnostics, reliability_figure
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_blocks import read_block, write_block  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
 PNG = ROOT / "bench" / "results" / "demo_reliability.png"
-BEGIN, END = "<!-- demo-figures:begin -->", "<!-- demo-figures:end -->"
+BLOCK = "demo-figures"
 
 
 def _pct(x: float) -> str:
@@ -35,7 +37,7 @@ def _pct(x: float) -> str:
 
 
 def figures(database: Path) -> dict:
-    """The numbers the README quotes, read from a build of the demo."""
+    """The numbers the worked example quotes, read from a build of the demo."""
     diag = load_diagnostics(database)
     d, size = diag.design, diag.sample_size
     cal = diag.calibration
@@ -95,7 +97,7 @@ def figures(database: Path) -> dict:
 
 
 def block(f: dict) -> str:
-    """The README's markdown for the figures ``f``, each bullet wrapped at 78 columns."""
+    """The markdown for the figures ``f``, each bullet wrapped at 78 columns."""
     head = (
         f"On the demo ({f['n_rows']:,} rows, {f['n_positive']:,} positive, "
         f"ρ = {f['sampling_rate']:g}, the default score `{f['score']}`):"
@@ -140,7 +142,7 @@ def block(f: dict) -> str:
     ]
     return (
         "\n\n".join(
-            [head, "![Reliability diagram of the demo](bench/results/demo_reliability.png)"]
+            [head, "![Reliability diagram of the demo](../bench/results/demo_reliability.png)"]
         )
         + "\n\n"
         + "\n".join(wrapped)
@@ -161,11 +163,6 @@ def reliability_png(database: Path) -> tuple[bytes, str]:
     return figure_png(fig, {"Description": data}), data
 
 
-def readme_block(text: str) -> str:
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    return text[start:end].strip()
-
-
 def png_data(path: Path) -> str | None:
     if not path.exists():
         return None
@@ -178,22 +175,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", type=Path, default=ROOT / "negsample.duckdb")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when stale")
     args = parser.parse_args(argv)
-    text = README.read_text()
     wanted = block(figures(args.database))
     png, data = reliability_png(args.database)
     stale = []
-    if readme_block(text) != wanted:
-        stale.append(str(README))
+    if read_block(BLOCK) != wanted:
+        stale.append(f"block {BLOCK}")
     if png_data(PNG) != data:
         stale.append(str(PNG))
     if args.check:
         for path in stale:
             print(f"stale: {path}")
         return 1 if stale else 0
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    README.write_text(text[:start] + "\n" + wanted + "\n" + text[end:])
+    document = write_block(BLOCK, wanted)
     PNG.write_bytes(png)
-    print(f"wrote the demo figures to {README} and {PNG}")
+    print(f"wrote the demo figures to {document} and {PNG}")
     return 0
 
 

@@ -1,12 +1,12 @@
-"""The README's efficiency blocks, computed from the efficiency benchmarks' results.
+"""The efficiency blocks of the docs, computed from the efficiency benchmarks' results.
 
 `python bench/efficiency.py` (any of its studies, and `--render-only`)
 writes every block into bench/results/efficiency_readme.md (the --quick run
 into efficiency_readme_quick.md), and the committed run also into the
-README, between `<!-- NAME:begin -->` and `<!-- NAME:end -->` wherever
-those markers are. tests/test_readme.py recomputes each block from the
-committed results and holds the README to it, so every figure the section
-quotes is one the results give.
+document that holds `<!-- NAME:begin -->` and `<!-- NAME:end -->`
+(docs/benchmarks.md; bench/readme_blocks.py). tests/test_readme.py
+recomputes each block from the committed results and holds the document to
+it, so every figure quoted is one the results give.
 
     .venv/bin/python bench/efficiency_readme.py          # rewrite the blocks
 """
@@ -23,6 +23,20 @@ import pandas as pd
 RESULTS = Path(__file__).resolve().parent / "results"
 SCORES = ("uniform", "p", "l_optimal", "a_optimal", "logit_optimal")
 BLOCKS = ("efficiency-summary", "efficiency-beyond", "efficiency-scale")
+
+
+def published_suffix(results: Path = RESULTS) -> str:
+    """The run the docs quote: the committed full run once its verdicts are complete, else --quick.
+
+    Both runs write the same files (the quick one with the suffix ``_quick``),
+    so every block, headline and default verdict is computed from one of them.
+    """
+    return "" if _json(results / "efficiency_beyond.json").get("complete") else "_quick"
+
+
+def published_command(results: Path = RESULTS) -> str:
+    """The command that wrote the published results."""
+    return "python bench/efficiency.py" + (" --quick" if published_suffix(results) else "")
 
 
 def _setting(score: str) -> str:
@@ -62,7 +76,8 @@ def summary_block(results: Path, suffix: str) -> str | None:
         "",
         "(slopes / logit: the MSE of the slopes and of the served logit, each ÷ the full-data "
         "fit's; the package's default fit on the union with the pilot's draw; budget `paper`, "
-        "floor 0.1; Monte Carlo SEs in `bench/results/efficiency.md`.)",
+        f"floor 0.1; Monte Carlo SEs in `bench/results/efficiency{suffix}.md`; "
+        f"`{published_command(results)}`.)",
         "",
         f"- The best non-uniform score beats uniform sampling by {_span(margins['slopes'])} on "
         f"the slopes and {_span(margins['logit'])} on the served logit.",
@@ -130,8 +145,12 @@ def scale_block(results: Path, suffix: str) -> str | None:
     )
 
 
-def blocks(results: Path = RESULTS, suffix: str = "") -> dict[str, str]:
-    """Every block the results in ``results`` give (one whose results are absent is left out)."""
+def blocks(results: Path = RESULTS, suffix: str | None = None) -> dict[str, str]:
+    """Every block the results in ``results`` give (one whose results are absent is left out).
+
+    ``suffix`` None: the published run's (published_suffix).
+    """
+    suffix = published_suffix(results) if suffix is None else suffix
     makers = {
         "efficiency-summary": summary_block,
         "efficiency-beyond": beyond_block,
@@ -142,23 +161,23 @@ def blocks(results: Path = RESULTS, suffix: str = "") -> dict[str, str]:
 
 
 def write(results: Path = RESULTS, suffix: str = "") -> dict[str, str]:
-    """Write the blocks to efficiency_readme{suffix}.md, and the committed ones into the README."""
+    """Write the blocks to efficiency_readme{suffix}.md, and the published run's into the docs."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from readme_blocks import README, markers, write_block
+    from readme_blocks import DOCUMENTS, markers, write_block
 
     found = blocks(results, suffix)
     text = "\n\n".join(f"{markers(n)[0]}\n{t}\n{markers(n)[1]}" for n, t in found.items())
     (results / f"efficiency_readme{suffix}.md").write_text(text + "\n")
-    if not suffix and results.resolve() == RESULTS.resolve():
-        readme = README.read_text()
+    if suffix == published_suffix(results) and results.resolve() == RESULTS.resolve():
+        documents = "".join(path.read_text() for path in DOCUMENTS)
         for name, content in found.items():
-            if markers(name)[0] in readme:
+            if markers(name)[0] in documents:
                 write_block(name, content)
     return found
 
 
 def main() -> int:
-    for name, text in write().items():
+    for name, text in write(suffix=published_suffix()).items():
         print(f"{name}:\n{text}\n")
     return 0
 

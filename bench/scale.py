@@ -661,7 +661,7 @@ def write_report(
     if passes:
         text += "\n" + passes_markdown(passes)
     if bi:
-        text += "\n" + bi_markdown(bi, passes["rows"] if passes else rows[-1]["rows"])
+        text += "\n" + bi_markdown(bi, bi.get("rows", rows[-1]["rows"]))
     if uniform:
         text += "\n" + uniform_markdown(uniform)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -700,7 +700,13 @@ def main(argv: list[str] | None = None) -> int:
         "--passes-rows",
         type=parse_size,
         default=parse_size("10M"),
-        help="count passes and time the BI queries at the first size of at least this many rows",
+        help="count the passes at the first size of at least this many rows",
+    )
+    parser.add_argument(
+        "--bi-rows",
+        type=parse_size,
+        default=parse_size("30M"),
+        help="time the BI queries at the first size of at least this many rows",
     )
     parser.add_argument("--peer-worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -728,9 +734,15 @@ def main(argv: list[str] | None = None) -> int:
             project, work, args.threads, "{{ negsample.uniform('__key__', 42, 'sample') }}"
         )
         coefficients = pilot_coefficients(work / "scale.duckdb")
-        if passes is None and n >= args.passes_rows:
+        if bi is None and n >= args.bi_rows:
             log(f"N={human(n)}: BI queries")
-            bi = bi_queries(work / "scale.duckdb", paths, final_coefficients(work / "scale.duckdb"))
+            bi = {
+                "rows": n,
+                **bi_queries(
+                    work / "scale.duckdb", paths, final_coefficients(work / "scale.duckdb")
+                ),
+            }
+        if passes is None and n >= args.passes_rows:
             (work / "scale.duckdb").unlink(missing_ok=True)
             log(f"N={human(n)}: passes per dbt build")
             passes = {"rows": n, **count_passes(project, work, dbt_env(work, args.threads), n)}

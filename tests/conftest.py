@@ -154,3 +154,48 @@ def demo_copy(demo_db: Path, tmp_path: Path) -> Iterator[Path]:
     database = tmp_path / "copy.duckdb"
     shutil.copy(demo_db, database)
     yield database
+
+
+# --------------------------------------------------------------------------
+# The fast tier and the workers' schedule
+
+# Test files run first, longest first, so that no long file starts last on
+# an otherwise idle worker (pytest --durations on two cores).
+LONGEST_FIRST = (
+    "tests/test_mutations.py",
+    "tests/test_spark.py",
+    "tests/test_frozen.py",
+    "tests/test_postgres.py",
+    "tests/test_guardrails.py",
+    "tests/test_score_choice.py",
+    "tests/test_designs.py",
+    "tests/test_sql_matches_reference.py",
+)
+
+
+def mutation_guards() -> set[str]:
+    """The node ids of every guard of the mutation check (tests/test_mutations.py)."""
+    from tests.test_mutations import MUTATIONS
+
+    return {guard for mutation in MUTATIONS for guard in mutation.guards}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every mutation guard `core`; one xdist group per file (per mutation); longest first.
+
+    The fast tier is the guards plus the files marked `core` as a whole,
+    so a guard added to the mutation check is in the tier without a second
+    edit. Each file stays whole on one worker (its module fixtures build
+    once), except the mutation check, whose mutations are independent and
+    share both workers.
+    """
+    guards = mutation_guards()
+    for item in items:
+        if item.nodeid in guards:
+            item.add_marker(pytest.mark.core)
+        path = item.nodeid.split("::")[0]
+        group = item.nodeid if path == "tests/test_mutations.py" else path
+        item.add_marker(pytest.mark.xdist_group(name=group))
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))

@@ -26,7 +26,7 @@ from negsample.tools import demo
 from tests import by_hand
 from tests.conftest import data_test_results, query, run_dbt
 
-pytestmark = [pytest.mark.dbt, pytest.mark.core]
+pytestmark = pytest.mark.dbt
 
 NOT_RECALIBRATED = {"negsample:recalibrate_intercept": False}
 SHIFT = 0.35

@@ -11,7 +11,7 @@ from negsample.oracle.reference import sigmoid
 from negsample.tools import demo
 from tests.conftest import final_scores_sql, query, run_dbt
 
-pytestmark = [pytest.mark.dbt, pytest.mark.core]
+pytestmark = pytest.mark.dbt
 
 EPS = 1e-15
 

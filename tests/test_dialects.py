@@ -190,20 +190,26 @@ def test_the_variants_compile_their_branches(compiled_sql):
     )
     assert "cast(1 as double) as sampling_score" in model(uniform, "negsample_sampling_probs")
     assert "negsample_pilot_score" in model(uniform, "negsample_sampling_probs")
-    assert "where 1 = 0" in model(uniform, "negsample_pilot_sample")
+    # Score uniform: t = 1, none of the pilot's score terms.
+    for other in ("_design_norm", "_quadratic_form"):
+        assert other not in model(uniform, "negsample_sampling_probs"), other
     # Score p: t = p~, none of the other modes' terms.
     for other in ("cast(1 as double) as sampling_score", "_design_norm", "_quadratic_form"):
         assert other not in model(p, "negsample_sampling_probs"), other
-    assert "negsample_design_norm" in model(l_optimal, "negsample_sampling_probs")
-    assert "negsample_quadratic_form" in model("default", "negsample_sampling_probs")
+    assert "negsample_norm_squared" in model(l_optimal, "negsample_sampling_probs")
+    assert "quadratic_a_optimal" in model("default", "negsample_sampling_probs")
+    # The keep pass bounds t before it computes the quadratic form.
+    assert "negsample_form_bound" in model("default", "negsample_sample")
     for variant in (uniform, l_optimal):
         assert "budget_at_kink" in model(variant, "negsample_sampling_scale"), variant
     for variant in (p, "default"):
         assert "budget_at_kink" not in model(variant, "negsample_sampling_scale"), variant
-    assert "estimated_expected_negatives" in model(l_optimal, "negsample_sampling_scale")
+    # A first frozen build (--full-refresh) estimates the scale.
+    frozen_first = model(l_optimal, "negsample_sampling_scale")
+    assert "expected_rate" in frozen_first and "where 1 = 0" not in frozen_first
     # The pilot sample reused (the default) or not.
-    assert "is_pilot_drawn" in model("default", "negsample_sampling_probs")
-    assert "is_pilot_drawn" not in model(p, "negsample_sampling_probs")
+    assert "pilot_uniform < pilot_rate" in model("default", "negsample_sampling_probs")
+    assert "pilot_uniform" not in model(p, "negsample_sampling_probs")
     reuse = model("frozen_reuse", "negsample_sampling_scale")
     assert "where 1 = 0" in reuse and "budget_at_kink" not in reuse
     # The SQL engine: its fits as literal tables (M~^-1 for a_optimal), and

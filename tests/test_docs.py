@@ -106,12 +106,26 @@ def test_every_macro_dispatch_implementation_and_test_is_described_with_typed_ar
             assert argument["type"] and argument["description"].strip(), (name, argument)
 
 
-def test_readme_documents_every_var(docs):
-    readme = (PROJECT_DIR / "README.md").read_text()
-    table = re.findall(r"^\| `(negsample:[a-z_]+)` \| (.+?) \|", readme, re.M)
+def test_the_reference_documents_every_var():
+    reference = (PROJECT_DIR / "docs" / "reference.md").read_text()
+    table = re.findall(r"^\| `(negsample:[a-z_]+)` \| (.+?) \|", reference, re.M)
     documented = {name: meaning for name, meaning in table}
-    assert set(project_vars()) <= set(documented)
-    assert all(documented[name].strip() for name in project_vars())
+    assert set(documented) == set(project_vars()) | {"negsample:designs"}
+    assert all(documented[name].strip() for name in documented)
+
+
+def test_the_reference_lists_every_model_kind_of_the_contract_with_its_materialization():
+    from negsample import contract
+
+    reference = (PROJECT_DIR / "docs" / "reference.md").read_text()
+    listed = dict(re.findall(r"^\| `<design>_([a-z_]+)` \| ([^|]+) \|", reference, re.M))
+    kinds = {k["kind"]: k for k in contract.MODEL_KINDS}
+    assert set(listed) == set(kinds)
+    for kind, materialized in listed.items():
+        expected = kinds[kind]["materialized"]
+        if kinds[kind]["language"] == "python":
+            expected = f"Python {expected}"
+        assert materialized.startswith(expected), (kind, materialized, expected)
 
 
 def test_example_exposure_is_a_dashboard_reading_the_scored_view(docs):

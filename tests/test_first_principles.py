@@ -80,24 +80,24 @@ def test_the_scores_of_three_rows_are_their_definitions(demo_db):
 
 
 @pytest.mark.dbt
-def test_the_logit_optimal_score_of_three_rows_is_its_definition(tmp_path, demo_db):
+@pytest.mark.parametrize("score", ["l_optimal", "logit_optimal"])
+def test_the_score_of_three_rows_is_its_definition(tmp_path, demo_db, score):
+    """t = p~ ||x-dot|| (l_optimal) and p~ ||Sigma~^1/2 M~^-1 x-dot|| (logit_optimal)."""
     import shutil
 
     from tests.conftest import run_dbt
 
-    database = tmp_path / "logit.duckdb"
+    database = tmp_path / f"{score}.duckdb"
     shutil.copy(demo_db, database)
     run_dbt(
         ["run", "--select", "negsample_pilot_coefficients+", "--exclude", "negsample_scored+"],
         database,
-        variables={"negsample:score": "logit_optimal"},
+        variables={"negsample:score": score},
     )
     pilot = query(database, "select * from negsample_pilot_coefficients")
     terms = by_hand.free_terms(pilot, "pilot", demo.NUMERIC_FEATURES)
     coefficients = by_hand.coefficients_of(pilot, "pilot")
     theta = np.array([coefficients[t] for t in terms])
-    inverse = stored_matrix(pilot, "information", terms)
-    weight = stored_matrix(pilot, "second_moment", terms)
     rows = query(database, "select * from negsample_input where id in (7, 777, 7777) order by id")
     scores = query(
         database,
@@ -106,15 +106,26 @@ def test_the_logit_optimal_score_of_three_rows_is_its_definition(tmp_path, demo_
     )
     x = by_hand.design_matrix(rows, terms)
     p = by_hand.sigmoid(x @ theta)
-    # ||Sigma^1/2 v||^2 = v' Sigma v for v = M~^-1 x-dot.
-    expected = [p[i] * np.sqrt((inverse @ x[i]) @ weight @ (inverse @ x[i])) for i in range(3)]
+    if score == "l_optimal":
+        # ||x-dot|| includes the intercept's 1.
+        expected = [p[i] * np.sqrt(x[i] @ x[i]) for i in range(3)]
+    else:
+        inverse = stored_matrix(pilot, "information", terms)
+        weight = stored_matrix(pilot, "second_moment", terms)
+        # ||Sigma^1/2 v||^2 = v' Sigma v for v = M~^-1 x-dot.
+        expected = [p[i] * np.sqrt((inverse @ x[i]) @ weight @ (inverse @ x[i])) for i in range(3)]
+        # Sigma~ is a covariance about a (the intercept's row and column vanish).
+        assert np.allclose(weight[0], 0, atol=1e-9 * np.abs(weight).max())
     np.testing.assert_allclose(scores["sampling_score"], expected, rtol=1e-10)
-    # Sigma~ is a covariance about a (the intercept's row and column vanish).
-    assert np.allclose(weight[0], 0, atol=1e-9 * np.abs(weight).max())
 
 
-def test_the_union_probability_is_that_of_two_independent_draws():
-    """Keep with probability rho0 or (independently) with pi: simulated, against pi*."""
+def test_the_union_probability_is_that_of_two_independent_draws(tmp_path):
+    """Keep with probability rho0 or (independently) with pi: simulated, against pi*.
+
+    pi* is read from the macro that computes it in the warehouse
+    (union_inclusion_probability) and from the reference, which the
+    row-by-row tests hold the SQL to.
+    """
     rng = np.random.default_rng(11)
     pi = np.array([0.0, 0.01, 0.2, 0.5, 0.9, 1.0])
     rho0 = 0.03
@@ -122,11 +133,20 @@ def test_the_union_probability_is_that_of_two_independent_draws():
     pilot = rng.random((draws, 1)) < rho0
     main = rng.random((draws, len(pi))) < pi
     share = (pilot | main).mean(axis=0)
-    expected = reference.union_inclusion_probability(pi, rho0)
-    sd = np.sqrt(expected * (1 - expected) / draws)
-    assert (np.abs(share - expected) <= 4 * sd + 1e-12).all(), (share, expected)
+    sql = compile_inline(
+        f"select {{{{ negsample.union_inclusion_probability('pi', {rho0}) }}}} as pi_star "
+        "from probabilities",
+        PROJECT_DIR,
+        dbt_env(tmp_path / "inline.duckdb"),
+    )
+    with duckdb.connect() as con:
+        con.register("probabilities", pd.DataFrame({"pi": pi}))
+        macro = con.sql(sql).df()["pi_star"].to_numpy()
+    for expected in (macro, reference.union_inclusion_probability(pi, rho0)):
+        sd = np.sqrt(expected * (1 - expected) / draws)
+        assert (np.abs(share - expected) <= 4 * sd + 1e-12).all(), (share, expected)
     # Adding the two would overcount the overlap.
-    assert not np.allclose(expected[2:5], np.minimum(1, pi + rho0)[2:5])
+    assert not np.allclose(macro[2:5], np.minimum(1, pi + rho0)[2:5])
 
 
 @pytest.mark.stats

@@ -61,6 +61,7 @@ def assert_fits_agree(python: Path, sql: Path, info_scale_atol: float = 0.0) -> 
     return int(free.sum())
 
 
+@pytest.mark.core
 def test_sql_engine_agrees_with_python_on_the_demo(demo_db, tmp_path):
     database = tmp_path / "sql_engine.duckdb"
     shutil.copy(demo_db, database)

@@ -32,7 +32,7 @@ from negsample.runtime.fit import (
 from negsample.tools import cli, demo
 from tests.conftest import package_project, query, run_dbt
 
-pytestmark = [pytest.mark.dbt, pytest.mark.core]
+pytestmark = pytest.mark.dbt
 
 LIVING = """
 {%- set late = var('living:late_positive', []) -%}

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import run_dbt
 
-pytestmark = [pytest.mark.dbt, pytest.mark.core]
+pytestmark = pytest.mark.dbt
 
 COEFFICIENTS_TEST = "negsample_expression_is_true_negsample_coefficients_is_reference_or_std"
 UPDATE_TEST = "negsample_expression_is_true_negsample_intercept_update_abs_intercept_delta_z_4"

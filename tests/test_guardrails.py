@@ -1,18 +1,25 @@
 """Bad input stops the build with a message naming the culprit; nothing built is lost.
 
 A small project installs negsample (local package) on a 5,000-row demo table
-and defines one model per kind of bad data. Bad vars fail at parse time; bad
-data fails in negsample_input, the first model of the DAG.
+and defines one model per kind of bad data. Bad vars fail at parse time, one
+parse each (a parse stops at its first error). Bad data fails when a
+design's source check is compiled: each kind of bad data is a named design
+of its own, and one `dbt build` builds them all beside the good designs
+whose edge cases must build (imputed NULLs, a segment the pilot calls
+impossible, no floor, an extreme linear predictor); each design's error is
+read from run_results.json. The default design shows the flat vars' form of
+the messages and that a failed build replaces nothing.
 """
 
 from __future__ import annotations
 
-import shutil
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from negsample.tools import cli
 from tests.conftest import package_project, query, run_dbt
 
 pytestmark = pytest.mark.dbt
@@ -24,41 +31,41 @@ BAD_DATA = {
     # An empty table: a sum over no rows is NULL, which no comparison catches.
     "empty_source": (
         f"select {COLUMNS} from {{{{ ref('base_events') }}}} where 1 = 0",
-        "(var 'negsample:source') has no rows; design 'negsample' stopped here: none of its "
+        "({source}) has no rows; design '{design}' stopped here: none of its "
         "relations was replaced",
     ),
     "label_not_binary": (
         "select id, case when id in (3, 4) then 2 else label end as label, tenure_months, "
         "balance, is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
-        "label column 'label' (var 'negsample:label_column') holds values other than 0 and 1 "
+        "label column 'label' ({label_column}) holds values other than 0 and 1 "
         "in 2 rows (from 2 to 2)",
     ),
     "null_label": (
         "select id, case when id = 3 then null else label end as label, tenure_months, balance, "
         "is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
-        "label column 'label' (var 'negsample:label_column') is NULL in 1 rows",
+        "label column 'label' ({label_column}) is NULL in 1 rows",
     ),
     "null_id": (
         "select case when id = 3 then null else id end as id, label, tenure_months, balance, "
         "is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
-        "id column 'id' (var 'negsample:id_column') is NULL in 1 rows",
+        "id column 'id' ({id_column}) is NULL in 1 rows",
     ),
     "duplicate_id": (
         "select case when id in (5, 7) then 6 else id end as id, label, tenure_months, balance, "
         "is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
-        "id column 'id' (var 'negsample:id_column') repeats: 2 rows share an id",
+        "id column 'id' ({id_column}) repeats: 2 rows share an id",
     ),
     # Ids far apart: the count of distinct ids does not depend on their range.
     "duplicate_sparse_id": (
         "select (case when id in (5, 7) then 6 else id end) * 1000000007 as id, label, "
         "tenure_months, balance, is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
-        "id column 'id' (var 'negsample:id_column') repeats: 2 rows share an id",
+        "id column 'id' ({id_column}) repeats: 2 rows share an id",
     ),
     "duplicate_text_id": (
         "select 'evt-' || cast(case when id in (5, 7, 9) then 6 else id end as varchar) as id, "
         "label, tenure_months, balance, is_mobile, sessions_30d, channel "
         "from {{ ref('base_events') }}",
-        "id column 'id' (var 'negsample:id_column') repeats: 3 rows share an id",
+        "id column 'id' ({id_column}) repeats: 3 rows share an id",
     ),
     "no_positives": (
         f"select {COLUMNS.replace('label', '0 as label')} from {{{{ ref('base_events') }}}}",
@@ -76,14 +83,13 @@ BAD_DATA = {
     "text_balance": (
         "select id, label, tenure_months, cast(balance as varchar) as balance, is_mobile, "
         "sessions_30d, channel from {{ ref('base_events') }}",
-        "column 'balance' (var 'negsample:numeric_features') has type VARCHAR, not a number; "
-        "list it in var 'negsample:categorical_features' instead",
+        "column 'balance' ({numeric_features}) has type VARCHAR, not a number; "
+        "list it in {categorical_features} instead",
     ),
     "null_balance": (
         "select id, label, tenure_months, case when id % 100 = 0 then null else balance end "
         "as balance, is_mobile, sessions_30d, channel from {{ ref('base_events') }}",
-        "numeric feature 'balance' is NULL in 50 rows (set var 'negsample:null_features' to "
-        "impute_mean",
+        "numeric feature 'balance' is NULL in 50 rows (set {null_features} to impute_mean",
     ),
     "infinite_balance": (
         "select id, label, tenure_months, case when id in (8, 9) then cast('inf' as double) "
@@ -136,27 +142,86 @@ BAD_VARS = [
     ({"negsample:null_features": "zero"}, "var 'negsample:null_features' is 'zero'"),
 ]
 
-MISSING_COLUMNS = [
-    (
-        {"negsample:numeric_features": ["balance", "income"]},
-        "column 'income' (var 'negsample:numeric_features') does not exist in",
+# Designs whose source check must stop them: {design: (settings, expected)}.
+# `{setting}` in an expected text is the setting's label in the design.
+MISSING_COLUMNS = {
+    "missing_feature": (
+        {"source": "base_events", "numeric_features": ["balance", "income"]},
+        "column 'income' ({numeric_features}) does not exist in",
     ),
-    (
-        {"negsample:id_column": "event_id"},
-        "column 'event_id' (var 'negsample:id_column') does not exist in",
+    "missing_id": (
+        {"source": "base_events", "id_column": "event_id"},
+        "column 'event_id' ({id_column}) does not exist in",
     ),
-    (
-        {"negsample:label_column": "converted"},
-        "column 'converted' (var 'negsample:label_column') does not exist in",
+    "missing_label": (
+        {"source": "base_events", "label_column": "converted"},
+        "column 'converted' ({label_column}) does not exist in",
     ),
-]
+}
+STOPPED = {
+    **{f"bad_{name}": ({"source": name}, expected) for name, (_, expected) in BAD_DATA.items()},
+    **MISSING_COLUMNS,
+    "too_many_levels": (
+        {"source": "base_events", "max_levels": 3},
+        "categorical feature 'channel' has 4 levels, more than {max_levels} (3) allows",
+    ),
+    "absent_relation": (
+        {"source": "source:raw.events_declared_but_absent"},
+        "({source}) does not exist in the warehouse: build or load it first, or correct the "
+        "setting; design '{design}' stopped here",
+    ),
+}
+# Designs over edge cases that must build (one of them up to its final fit).
+BUILT = {
+    "impute": {"source": "null_balance", "null_features": "impute_mean"},
+    "zero_floor": {
+        "source": "zero_segment",
+        "pilot_score_column": "pilot_score",
+        "score": "p",
+        "floor": 0.1,
+    },
+    "no_floor": {
+        "source": "zero_segment",
+        "pilot_score_column": "pilot_score",
+        "score": "p",
+        "floor": 0,
+    },
+    "extreme": {"source": "extreme_row"},
+}
+SOURCES_YML = """
+sources:
+  - name: raw
+    schema: main
+    tables:
+      - name: events_declared_but_absent
+"""
+
+
+def setting_label(design: str, name: str) -> str:
+    """How negsample names a setting in its messages (macros/config/settings.sql)."""
+    if design == "negsample":
+        return f"var 'negsample:{name}'"
+    return f"setting '{name}' of design '{design}' (var 'negsample:designs')"
+
+
+def expected_text(design: str, template: str) -> str:
+    from negsample.contract import DEFAULTS
+
+    labels = {name: setting_label(design, name) for name in DEFAULTS}
+    return " ".join(template.format(design=design, **labels).split())
 
 
 @pytest.fixture(scope="module")
-def guard_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The project with a good build in place; returns (project dir, database)."""
+def guard_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
+    """The project built once: (project dir, database, {node name: error message})."""
     root = tmp_path_factory.mktemp("guard")
-    project = package_project(root, "guard", {"negsample:source": "base_events"}, demo_seed=3)
+    designs = {name: settings for name, (settings, _) in STOPPED.items()} | BUILT
+    project = package_project(
+        root,
+        "guard",
+        {"negsample:source": "base_events", "negsample:designs": designs},
+        demo_seed=3,
+    )
     for name, (sql, _) in BAD_DATA.items():
         (project / "models" / f"{name}.sql").write_text(sql + "\n")
     # A segment the pilot score (a column of the source) calls impossible.
@@ -169,27 +234,53 @@ def guard_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
         "select id, label, case when id = 11 then 1e7 else tenure_months end as tenure_months, "
         "balance, is_mobile, sessions_30d, channel from {{ ref('base_events') }}\n"
     )
+    (project / "models" / "sources.yml").write_text(SOURCES_YML)
+    assert cli.main(["add-design", *BUILT, "--project-dir", str(project)]) == 0
+    # A stopped design needs only its first model, the one whose compilation checks the source.
+    for name in STOPPED:
+        (project / "models" / f"{name}_source_check.sql").write_text(
+            f"{{{{ negsample.design_model('{name}', 'source_check') }}}}\n"
+        )
     database = root / "guard.duckdb"
     run_dbt(["deps"], database, project_dir=project)
-    run_dbt(["build"], database, project_dir=project)
-    return project, database
+    run = run_dbt(["build"], database, project_dir=project, check=False)
+    results = json.loads((root / "guard_dbt" / "target" / "run_results.json").read_text())
+    errors = {
+        r["unique_id"].split(".")[-1]: " ".join((r["message"] or "").split())
+        for r in results["results"]
+        if r["status"] == "error"
+    }
+    assert not run.ok and errors, run.output[-3000:]
+    return project, database, errors
 
 
 def failed_build(project: Path, database: Path, variables: dict, command: str = "build") -> str:
-    # Data checks run when negsample_source_check is compiled: selecting it alone is enough.
-    args = [command, "--select", "negsample_source_check"] if command == "run" else [command]
-    result = run_dbt(args, database, variables=variables, project_dir=project, check=False)
+    result = run_dbt([command], database, variables=variables, project_dir=project, check=False)
     assert not result.ok, "the build should have failed"
     return " ".join(result.output.split())
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"), [(k, v[1]) for k, v in BAD_DATA.items()], ids=list(BAD_DATA)
-)
-def test_bad_data_stops_the_build_and_names_the_culprit(guard_project, name, expected):
-    project, database = guard_project
-    message = failed_build(project, database, {"negsample:source": name}, command="run")
-    assert " ".join(expected.split()) in message, message[-3000:]
+@pytest.mark.parametrize("design", list(STOPPED))
+def test_bad_data_stops_the_design_and_names_the_culprit(guard_project, design):
+    _, _, errors = guard_project
+    message = errors.get(f"{design}_source_check", "")
+    assert expected_text(design, STOPPED[design][1]) in message, message[-3000:]
+
+
+@pytest.mark.parametrize("design", list(MISSING_COLUMNS))
+def test_missing_columns_are_named_with_the_columns_that_exist(guard_project, design):
+    message = guard_project[2][f"{design}_source_check"]
+    assert "its columns are: id, label, tenure_months, balance" in message
+
+
+def test_only_the_stopped_designs_and_the_separable_fit_failed(guard_project):
+    """Every design with good data built whole; the one without a floor up to its final fit."""
+    _, database, errors = guard_project
+    expected = {f"{name}_source_check" for name in STOPPED} | {"no_floor_final_model"}
+    assert set(errors) == expected, sorted(set(errors) ^ expected)
+    built = set(query(database, "select table_name from information_schema.tables")["table_name"])
+    for design in ("negsample", "impute", "zero_floor", "extreme"):
+        assert {f"{design}_scored", f"{design}_design"} <= built, design
 
 
 @pytest.mark.parametrize(
@@ -198,119 +289,70 @@ def test_bad_data_stops_the_build_and_names_the_culprit(guard_project, name, exp
     ids=[next(iter(v)) + "=" + str(next(iter(v.values()))) for v, _ in BAD_VARS],
 )
 def test_bad_vars_stop_dbt_before_anything_runs(guard_project, variables, expected):
-    project, database = guard_project
+    project, database, _ = guard_project
     message = failed_build(project, database, variables, command="parse")
     assert expected in message, message[-3000:]
 
 
-@pytest.mark.parametrize(("variables", "expected"), MISSING_COLUMNS, ids=["feature", "id", "label"])
-def test_missing_columns_are_named_with_the_columns_that_exist(guard_project, variables, expected):
-    project, database = guard_project
-    message = failed_build(project, database, variables, command="run")
-    assert expected in message, message[-3000:]
-    assert "its columns are: id, label, tenure_months, balance" in message
-
-
-def test_too_many_levels_is_refused(guard_project):
-    project, database = guard_project
-    message = failed_build(project, database, {"negsample:max_levels": 3}, command="run")
-    assert (
-        "categorical feature 'channel' has 4 levels, more than var "
-        "'negsample:max_levels' (3) allows"
-    ) in message
-
-
 def test_failed_build_leaves_previous_outputs_unchanged(guard_project):
-    project, database = guard_project
+    """The default design on bad data: the flat var named, the last good tables kept."""
+    project, database, _ = guard_project
     before_sample = query(database, "select * from negsample_sample order by id")
     before_scored = query(database, "select * from negsample_scored order by id")
-    failed_build(project, database, {"negsample:source": "null_label"})
+    message = failed_build(project, database, {"negsample:source": "null_label"})
+    assert expected_text("negsample", BAD_DATA["null_label"][1]) in message, message[-3000:]
     assert query(database, "select * from negsample_sample order by id").equals(before_sample)
     assert query(database, "select * from negsample_scored order by id").equals(before_scored)
 
 
-def test_nulls_can_be_imputed_and_are_counted(guard_project, tmp_path):
-    project, database = guard_project
-    other = tmp_path / "impute.duckdb"
-    shutil.copy(database, other)
-    run_dbt(
-        ["build"],
-        other,
-        project_dir=project,
-        variables={"negsample:source": "null_balance", "negsample:null_features": "impute_mean"},
-    )
-    design = query(other, "select n_imputed_values from negsample_design")
+def test_nulls_can_be_imputed_and_are_counted(guard_project):
+    _, database, _ = guard_project
+    design = query(database, "select n_imputed_values from impute_design")
     assert design["n_imputed_values"].iloc[0] == 50
-    filled = query(other, "select balance from negsample_input where id % 100 = 0")
-    mean = query(other, "select avg(balance) as m from null_balance")["m"].iloc[0]
+    filled = query(database, "select balance from impute_input where id % 100 = 0")
+    mean = query(database, "select avg(balance) as m from null_balance")["m"].iloc[0]
     np.testing.assert_allclose(filled["balance"], mean)
 
 
-def test_zero_pilot_segment_keeps_a_floor_and_finite_offsets(guard_project, tmp_path):
-    project, database = guard_project
-    other = tmp_path / "zero.duckdb"
-    shutil.copy(database, other)
-    run_dbt(
-        ["build"],
-        other,
-        project_dir=project,
-        variables={
-            "negsample:source": "zero_segment",
-            "negsample:pilot_score_column": "pilot_score",
-            "negsample:score": "p",
-            "negsample:floor": 0.1,
-        },
-    )
+def test_zero_pilot_segment_keeps_a_floor_and_finite_offsets(guard_project):
+    _, database, _ = guard_project
     probs = query(
-        other,
+        database,
         "select channel, label, sampling_prob, is_floored, is_sampled "
-        "from negsample_sampling_probs",
+        "from zero_floor_sampling_probs",
     )
     store = probs[(probs["channel"] == "store") & (probs["label"] == 0)]
     assert len(store) > 500
+    # p~ comes from a column, so no pilot sample is drawn to reuse: pi is the floor.
     np.testing.assert_allclose(store["sampling_prob"], 0.1 * 0.05)
     assert store["is_floored"].all() and store["is_sampled"].sum() > 0
-    sample = query(other, "select log_odds_offset from negsample_sample")
+    sample = query(database, "select log_odds_offset from zero_floor_sample")
     assert np.isfinite(sample["log_odds_offset"]).all()
 
 
-def test_no_floor_and_underflowing_scores_keep_offsets_finite(guard_project, tmp_path):
-    project, database = guard_project
-    other = tmp_path / "nofloor.duckdb"
-    shutil.copy(database, other)
-    variables = {
-        "negsample:source": "zero_segment",
-        "negsample:pilot_score_column": "pilot_score",
-        "negsample:score": "p",
-        "negsample:floor": 0,
-    }
-    run_dbt(
-        ["run", "--select", "+negsample_sample"], other, project_dir=project, variables=variables
-    )
+def test_no_floor_and_underflowing_scores_keep_offsets_finite(guard_project):
+    _, database, errors = guard_project
     sample = query(
-        other, "select channel, label, sampling_prob, log_odds_offset from negsample_sample"
+        database, "select channel, label, sampling_prob, log_odds_offset from no_floor_sample"
     )
     assert (sample["sampling_prob"] > 0).all()
     assert np.isfinite(sample["log_odds_offset"]).all()
     # Without a floor no negative of the zero segment is kept, so the final fit
     # cannot separate that segment from its positives: it says so.
     assert (sample[(sample["channel"] == "store")]["label"] == 1).all()
-    message = failed_build(project, other, variables, command="build")
-    assert "negsample_final_model (log-odds corrected fit)" in message
+    message = errors["no_floor_final_model"]
+    assert "no_floor_final_model (log-odds corrected fit)" in message, message
     assert "separable" in message
 
 
-def test_extreme_linear_predictors_do_not_overflow(guard_project, tmp_path):
-    project, database = guard_project
-    other = tmp_path / "extreme.duckdb"
-    shutil.copy(database, other)
-    run_dbt(["build"], other, project_dir=project, variables={"negsample:source": "extreme_row"})
+def test_extreme_linear_predictors_do_not_overflow(guard_project):
+    _, database, _ = guard_project
     row = query(
-        other,
-        "select pilot_logit, pilot_prob, sampling_prob from negsample_sampling_probs where id = 11",
+        database,
+        "select pilot_logit, pilot_prob, sampling_prob from extreme_sampling_probs where id = 11",
     ).iloc[0]
     assert abs(row["pilot_logit"]) > 700
     assert 0 <= row["pilot_prob"] <= 1 and 0 < row["sampling_prob"] <= 1
-    scored = query(other, "select corrected_prob, corrected_logit from negsample_scored")
+    scored = query(database, "select corrected_prob, corrected_logit from extreme_scored")
     assert np.isfinite(scored["corrected_logit"]).all()
     assert scored["corrected_prob"].between(0, 1).all()

@@ -22,7 +22,7 @@ from negsample.tools import demo
 from tests import by_hand
 from tests.conftest import final_scores_sql, package_project, query, run_dbt
 
-pytestmark = [pytest.mark.dbt, pytest.mark.core]
+pytestmark = pytest.mark.dbt
 
 ROWS = 20_000
 SEED = 42  # negsample:seed, the package default

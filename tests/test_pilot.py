@@ -28,7 +28,7 @@ from negsample.tools import demo
 from tests import by_hand
 from tests.conftest import query, run_dbt
 
-pytestmark = [pytest.mark.dbt, pytest.mark.core]
+pytestmark = pytest.mark.dbt
 
 SEED = 42  # the demo's negsample:seed (package default)
 PILOT_MODELS = [

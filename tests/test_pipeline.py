@@ -11,7 +11,7 @@ from negsample.tools import demo
 from tests import by_hand
 from tests.conftest import data_test_results, query, run_dbt
 
-pytestmark = [pytest.mark.dbt, pytest.mark.core]
+pytestmark = pytest.mark.dbt
 
 
 def test_every_data_test_of_the_demo_build_passes(demo_build):

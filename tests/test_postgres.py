@@ -370,9 +370,7 @@ def test_score_auto_makes_duckdbs_choice(postgres):
     assert len(here) == len(there) == 5
     np.testing.assert_array_equal(here["score"], there["score"])
     np.testing.assert_array_equal(here["is_chosen"], there["is_chosen"])
-    np.testing.assert_allclose(
-        here["criterion"].astype(float), there["criterion"], rtol=1e-6
-    )
+    np.testing.assert_allclose(here["criterion"].astype(float), there["criterion"], rtol=1e-6)
     chosen = here.loc[here["is_chosen"], "score"].iloc[0]
     design = postgres.read("select score, is_pilot_reused from {schema}.auto_design").iloc[0]
     assert design["score"] == chosen and not design["is_pilot_reused"]

@@ -25,7 +25,7 @@ from negsample.runtime.fit import coefficient_vector, design_from_coefficients
 from negsample.tools.settings import DEFAULTS
 from tests.conftest import query, run_dbt
 
-pytestmark = [pytest.mark.dbt, pytest.mark.core]
+pytestmark = pytest.mark.dbt
 
 NUMERIC = ["tenure_months", "balance", "is_mobile", "sessions_30d"]
 CATEGORICAL = ["channel"]

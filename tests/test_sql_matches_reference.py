@@ -135,7 +135,13 @@ def test_sql_equals_reference_row_by_row(modes_db, score, budget):
 
 @pytest.mark.parametrize(
     ("rate", "floor", "what"),
-    [(0.5, 0.1, "capped"), (0.05, 0.9, "floored"), (0.3, 0.6, "both"), (0.05, 0.0, "no floor")],
+    [
+        # The two that guard the floor and the cap are in the fast tier.
+        pytest.param(0.5, 0.1, "capped", marks=pytest.mark.core),
+        pytest.param(0.05, 0.9, "floored", marks=pytest.mark.core),
+        (0.3, 0.6, "both"),
+        (0.05, 0.0, "no floor"),
+    ],
 )
 def test_exact_budget_hits_the_target_with_many_capped_or_floored(modes_db, rate, floor, what):
     sql = redraw(modes_db, score="l_optimal", budget="exact", sampling_rate=rate, floor=floor)

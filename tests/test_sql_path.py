@@ -91,3 +91,7 @@ def test_pilot_score_column_alone_needs_no_pilot_fit(demo_db, tmp_path):
     assert not bool(design["is_pilot_reused"])
     expected = (probs["label"] == 1) | (probs["sample_uniform"] < probs["sampling_prob"])
     assert (probs["is_sampled"] == expected).all()
+    # The final fit is calibrated in the large: the intercept update that
+    # would close its gap is within 3 of its own standard deviations.
+    update = query(database, "select * from negsample_intercept_update").iloc[0]
+    assert abs(update["intercept_delta_z"]) < 3, update.to_dict()

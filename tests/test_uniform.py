@@ -11,6 +11,8 @@ from negsample.oracle import reference
 from negsample.tools.dbt_inline import compile_inline
 from tests.conftest import PROJECT_DIR, dbt_env
 
+pytestmark = pytest.mark.core
+
 
 @pytest.fixture(scope="module")
 def inline_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
@@ -132,3 +134,19 @@ def test_seed_given_as_sql_expression_draws_the_same_bits(inline_env):
         np.testing.assert_array_equal(
             part["u"], reference.uniform(part["k"].to_numpy(), seed, "sample")
         )
+
+
+@pytest.mark.dbt
+def test_a_text_id_is_keyed_by_the_first_15_hex_digits_of_its_md5(inline_env):
+    """The key the uniform draws from for a text id: md5's first 60 bits, by hashlib."""
+    import hashlib
+
+    sql = compile_inline(
+        "select k, {{ negsample._string_key('k') }} as key from ids", PROJECT_DIR, inline_env
+    )
+    ids = ["txn-1", "txn-2", "", "é", "a" * 300, "0", "NULL"]
+    with duckdb.connect() as con:
+        con.execute("create table ids as select unnest(?::varchar[]) as k", [ids])
+        got = dict(con.sql(sql).fetchall())
+    expected = {k: int(hashlib.md5(k.encode()).hexdigest()[:15], 16) for k in ids}
+    assert got == expected
