@@ -3,7 +3,8 @@
 Reproduces the comparison of Wang, Zhang & Wang (2021), section 5, through
 what the package ships: its sampling SQL (the models' macros, compiled by
 dbt, every replicate of a batch in one DuckDB query; bench/efficiency_draw.py,
-held bit for bit to a `dbt build` by tests/test_efficiency.py) and its fits
+held to a `dbt build` by tests/test_efficiency.py, bit for bit but for
+the last bits of logit_optimal's matrix product) and its fits
 (negsample.runtime.fit). The data are fixed; a replicate is a seed.
 
 For each simulated design (normal, log-normal and t3 covariates as in the

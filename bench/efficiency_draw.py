@@ -27,7 +27,7 @@ one query):
 
 tests/test_efficiency.py builds the package with `dbt build` on a small
 table and holds this draw to its <design>_sample: the same ids with the
-same sampling_prob, bit for bit.
+same sampling_prob, bit for bit (logit_optimal within 1e-12 relative).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -180,22 +181,27 @@ def mutation_guards() -> set[str]:
     return {guard for mutation in MUTATIONS for guard in mutation.guards}
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every mutation guard `core`; one xdist group per file (per mutation); longest first.
+@cache
+def mutation_guard_ids() -> frozenset[str]:
+    return frozenset(mutation_guards())
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark each guard of the mutation check `core`, as it is collected (before `-m` selects).
 
     The fast tier is the guards plus the files marked `core` as a whole,
     so a guard added to the mutation check is in the tier without a second
-    edit. Each file stays whole on one worker (its module fixtures build
-    once), except the mutation check, whose mutations are independent and
-    share both workers.
+    edit.
     """
-    guards = mutation_guards()
-    for item in items:
-        if item.nodeid in guards:
-            item.add_marker(pytest.mark.core)
-        path = item.nodeid.split("::")[0]
-        group = item.nodeid if path == "tests/test_mutations.py" else path
-        item.add_marker(pytest.mark.xdist_group(name=group))
+    if item.nodeid in mutation_guard_ids():
+        item.add_marker(pytest.mark.core)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first; a stable sort keeps each file's own order.
+
+    `--dist loadscope` hands each file (each class of the mutation check)
+    whole to a worker, in this order.
+    """
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))

@@ -3,8 +3,10 @@
 bench/efficiency_draw.py draws many seeds at once with the package's
 macros. The first test builds the package with `dbt build` on a small
 table and holds that draw to <design>_sample bit for bit: the same ids
-with the same sampling_prob, for several scores, budgets and reuse_pilot.
-Both sides run DuckDB on one thread: the package sums doubles in SQL (the
+with the same sampling_prob, for several scores, budgets and reuse_pilot
+(logit_optimal within 1e-12 relative: its matrix Sigma~^1/2 M~^-1 is
+multiplied in the bench's SQL and in the package's NumPy, which round the
+last bits differently). Both sides run DuckDB on one thread: the package sums doubles in SQL (the
 matrix scores' forms, the exact budget's scale) in an order DuckDB chooses
 by its thread count, and at several threads even run to run, so only one
 thread gives one answer to hold the draw to.
@@ -112,10 +114,13 @@ def test_the_bench_draw_is_the_packages_sample_bit_for_bit(
     column = "sampling_prob" if reuse else "main_sampling_prob"
     np.testing.assert_array_equal(mine["id"].to_numpy(), package["id"].to_numpy())
     # Bit for bit: equal as doubles, not merely close.
-    assert (mine[column].to_numpy() == package["sampling_prob"].to_numpy()).all()
+    gap = np.abs(mine[column].to_numpy() / package["sampling_prob"].to_numpy() - 1.0)
+    # Bit for bit except where the two multiply a matrix differently (above).
+    allowed = 1e-12 if score == "logit_optimal" else 0.0
+    assert float(gap.max()) <= allowed, (int((gap > 0).sum()), float(gap.max()))
     stored = query(database, "select w, sampling_scale from negsample_sampling_scale")
-    assert scale["w"].iloc[0] == stored["w"].iloc[0]
-    assert scale["sampling_scale"].iloc[0] == stored["sampling_scale"].iloc[0]
+    for name in ("w", "sampling_scale"):
+        assert abs(scale[name].iloc[0] / stored[name].iloc[0] - 1.0) <= allowed, name
 
 
 def default_setting() -> draw.Setting:

@@ -466,8 +466,8 @@ def test_the_guards_pass_without_a_mutation(pristine, tmp_path):
     assert " passed" in summary(proc)
 
 
-@pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.name for m in MUTATIONS])
-def test_the_guards_fail_with_the_mutation(mutation, pristine, tmp_path, capsys):
+def check_caught(mutation: Mutation, pristine: Path, tmp_path: Path, capsys) -> None:
+    """Apply ``mutation`` to a fresh copy and run its guards there: one of them must fail."""
     root = copy_package(pristine, tmp_path / "package")
     apply(mutation, root)
     proc = run_guards(root, list(mutation.guards), tmp_path / "basetemp")
@@ -479,3 +479,37 @@ def test_the_guards_fail_with_the_mutation(mutation, pristine, tmp_path, capsys)
     )
     with capsys.disabled():
         print(f"\n[mutations] '{mutation.name}' caught by {caught[0]}")
+
+
+# The mutations in four classes: `--dist loadscope` sends a class whole to a
+# worker, so the mutations share both workers while every other test file
+# stays whole on one.
+SHARES = 4
+
+
+def share(index: int) -> list[Mutation]:
+    return MUTATIONS[index::SHARES]
+
+
+class TestMutationsFirstShare:
+    @pytest.mark.parametrize("mutation", share(0), ids=[m.name for m in share(0)])
+    def test_the_guards_fail_with_the_mutation(self, mutation, pristine, tmp_path, capsys):
+        check_caught(mutation, pristine, tmp_path, capsys)
+
+
+class TestMutationsSecondShare:
+    @pytest.mark.parametrize("mutation", share(1), ids=[m.name for m in share(1)])
+    def test_the_guards_fail_with_the_mutation(self, mutation, pristine, tmp_path, capsys):
+        check_caught(mutation, pristine, tmp_path, capsys)
+
+
+class TestMutationsThirdShare:
+    @pytest.mark.parametrize("mutation", share(2), ids=[m.name for m in share(2)])
+    def test_the_guards_fail_with_the_mutation(self, mutation, pristine, tmp_path, capsys):
+        check_caught(mutation, pristine, tmp_path, capsys)
+
+
+class TestMutationsFourthShare:
+    @pytest.mark.parametrize("mutation", share(3), ids=[m.name for m in share(3)])
+    def test_the_guards_fail_with_the_mutation(self, mutation, pristine, tmp_path, capsys):
+        check_caught(mutation, pristine, tmp_path, capsys)
