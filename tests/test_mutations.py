@@ -487,29 +487,32 @@ def check_caught(mutation: Mutation, pristine: Path, tmp_path: Path, capsys) -> 
 SHARES = 4
 
 
-def share(index: int) -> list[Mutation]:
-    return MUTATIONS[index::SHARES]
+class MutationShare:
+    """Every SHARES-th mutation from ``share`` on (pytest_generate_tests below)."""
 
+    share = 0
 
-class TestMutationsFirstShare:
-    @pytest.mark.parametrize("mutation", share(0), ids=[m.name for m in share(0)])
     def test_the_guards_fail_with_the_mutation(self, mutation, pristine, tmp_path, capsys):
         check_caught(mutation, pristine, tmp_path, capsys)
 
 
-class TestMutationsSecondShare:
-    @pytest.mark.parametrize("mutation", share(1), ids=[m.name for m in share(1)])
-    def test_the_guards_fail_with_the_mutation(self, mutation, pristine, tmp_path, capsys):
-        check_caught(mutation, pristine, tmp_path, capsys)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.cls is not None and issubclass(metafunc.cls, MutationShare):
+        mutations = MUTATIONS[metafunc.cls.share :: SHARES]
+        metafunc.parametrize("mutation", mutations, ids=[m.name for m in mutations])
 
 
-class TestMutationsThirdShare:
-    @pytest.mark.parametrize("mutation", share(2), ids=[m.name for m in share(2)])
-    def test_the_guards_fail_with_the_mutation(self, mutation, pristine, tmp_path, capsys):
-        check_caught(mutation, pristine, tmp_path, capsys)
+class TestMutationsFirstShare(MutationShare):
+    share = 0
 
 
-class TestMutationsFourthShare:
-    @pytest.mark.parametrize("mutation", share(3), ids=[m.name for m in share(3)])
-    def test_the_guards_fail_with_the_mutation(self, mutation, pristine, tmp_path, capsys):
-        check_caught(mutation, pristine, tmp_path, capsys)
+class TestMutationsSecondShare(MutationShare):
+    share = 1
+
+
+class TestMutationsThirdShare(MutationShare):
+    share = 2
+
+
+class TestMutationsFourthShare(MutationShare):
+    share = 3
