@@ -103,9 +103,11 @@ def test_the_sql_engine_stays_within_engine_limits_at_203_terms(wide_builds):
     work = sql.parent / f"{sql.stem}_dbt"
     compiled = work / "target" / "compiled" / "negsample" / "models"
     sizes = {p.stem: p.stat().st_size for p in compiled.glob("*.sql")}
-    # M~^-1 as its upper triangle of literals: k (k + 1) / 2 rows of text.
+    # M~^-1, and the final fit's covariance (which sizes the intercept
+    # update's standard deviation), as their upper triangles of literals:
+    # k (k + 1) / 2 rows of text each.
     assert 300_000 < sizes["negsample_pilot_model_sql"] < 1_000_000, sizes
-    assert sizes["negsample_final_model_sql"] < 100_000, sizes
+    assert 300_000 < sizes["negsample_final_model_sql"] < 1_000_000, sizes
     others = {name: size for name, size in sizes.items() if not name.endswith("_model_sql")}
     assert max(others.values()) < 250_000, others
     # The fits' own queries (levels, first pass, one aggregate per Newton
