@@ -44,6 +44,19 @@ def free_terms(table: pd.DataFrame, model: str, numeric: Sequence[str]) -> list[
     return [("intercept", None), *[(name, None) for name in numeric], *levels]
 
 
+def stored_matrix(table: pd.DataFrame, model: str, terms: Sequence[Term]) -> np.ndarray:
+    """The k x k matrix ``model`` of a pilot_coefficients table, in the order of ``terms``."""
+    index = {term: i for i, term in enumerate(terms)}
+    rows = table[table["model"] == model]
+    matrix = np.zeros((len(terms), len(terms)))
+    for row in rows.itertuples():
+        level = None if pd.isna(row.level) else row.level
+        col_level = None if pd.isna(row.col_level) else row.col_level
+        matrix[index[(row.term, level)], index[(row.col_term, col_level)]] = row.estimate
+    assert len(rows) == len(terms) ** 2, model
+    return matrix
+
+
 def design_matrix(rows: pd.DataFrame, terms: Sequence[Term]) -> np.ndarray:
     """x-dot of every row for ``terms``: 1, the numeric values, level indicators on the text."""
     columns = []

@@ -26,16 +26,19 @@ from tests.conftest import PROJECT_DIR, dbt_env, query
 pytestmark = pytest.mark.core
 
 
-def stored_matrix(table: pd.DataFrame, model: str, terms: list) -> np.ndarray:
-    index = {term: i for i, term in enumerate(terms)}
-    rows = table[table["model"] == model]
-    matrix = np.zeros((len(terms), len(terms)))
-    for row in rows.itertuples():
-        level = None if pd.isna(row.level) else row.level
-        col_level = None if pd.isna(row.col_level) else row.col_level
-        matrix[index[(row.term, level)], index[(row.col_term, col_level)]] = row.estimate
-    assert len(rows) == len(terms) ** 2, model
-    return matrix
+def three_row_scores(database, ids: tuple[int, int, int]):
+    """The stored pilot table and terms, x-dot and p~ of three rows by hand, and their stored t."""
+    pilot = query(database, "select * from negsample_pilot_coefficients")
+    terms = by_hand.free_terms(pilot, "pilot", demo.NUMERIC_FEATURES)
+    coefficients = by_hand.coefficients_of(pilot, "pilot")
+    theta = np.array([coefficients[t] for t in terms])
+    rows = query(database, f"select * from negsample_input where id in {ids} order by id")
+    scores = query(
+        database,
+        f"select id, sampling_score from negsample_sampling_probs where id in {ids} order by id",
+    )
+    x = by_hand.design_matrix(rows, terms)
+    return pilot, terms, x, by_hand.sigmoid(x @ theta), scores
 
 
 @pytest.mark.dbt
@@ -59,19 +62,8 @@ def test_the_scores_of_three_rows_are_their_definitions(demo_db):
     M~^-1 and Sigma~ are the stored matrices (their own definitions are
     tested in test_pilot.py and test_score_choice.py).
     """
-    pilot = query(demo_db, "select * from negsample_pilot_coefficients")
-    terms = by_hand.free_terms(pilot, "pilot", demo.NUMERIC_FEATURES)
-    coefficients = by_hand.coefficients_of(pilot, "pilot")
-    theta = np.array([coefficients[t] for t in terms])
-    inverse = stored_matrix(pilot, "information", terms)
-    rows = query(demo_db, "select * from negsample_input where id in (3, 1234, 45678) order by id")
-    scores = query(
-        demo_db,
-        "select id, sampling_score from negsample_sampling_probs "
-        "where id in (3, 1234, 45678) order by id",
-    )
-    x = by_hand.design_matrix(rows, terms)
-    p = by_hand.sigmoid(x @ theta)
+    pilot, terms, x, p, scores = three_row_scores(demo_db, (3, 1234, 45678))
+    inverse = by_hand.stored_matrix(pilot, "information", terms)
     a_optimal = np.array([p[i] * np.sqrt(np.sum((inverse @ x[i]) ** 2)) for i in range(3)])
     # The demo samples with the default score, a_optimal.
     np.testing.assert_allclose(scores["sampling_score"], a_optimal, rtol=1e-10)
@@ -94,24 +86,13 @@ def test_the_score_of_three_rows_is_its_definition(tmp_path, demo_db, score):
         database,
         variables={"negsample:score": score},
     )
-    pilot = query(database, "select * from negsample_pilot_coefficients")
-    terms = by_hand.free_terms(pilot, "pilot", demo.NUMERIC_FEATURES)
-    coefficients = by_hand.coefficients_of(pilot, "pilot")
-    theta = np.array([coefficients[t] for t in terms])
-    rows = query(database, "select * from negsample_input where id in (7, 777, 7777) order by id")
-    scores = query(
-        database,
-        "select sampling_score from negsample_sampling_probs "
-        "where id in (7, 777, 7777) order by id",
-    )
-    x = by_hand.design_matrix(rows, terms)
-    p = by_hand.sigmoid(x @ theta)
+    pilot, terms, x, p, scores = three_row_scores(database, (7, 777, 7777))
     if score == "l_optimal":
         # ||x-dot|| includes the intercept's 1.
         expected = [p[i] * np.sqrt(x[i] @ x[i]) for i in range(3)]
     else:
-        inverse = stored_matrix(pilot, "information", terms)
-        weight = stored_matrix(pilot, "second_moment", terms)
+        inverse = by_hand.stored_matrix(pilot, "information", terms)
+        weight = by_hand.stored_matrix(pilot, "second_moment", terms)
         # ||Sigma^1/2 v||^2 = v' Sigma v for v = M~^-1 x-dot.
         expected = [p[i] * np.sqrt((inverse @ x[i]) @ weight @ (inverse @ x[i])) for i in range(3)]
         # Sigma~ is a covariance about a (the intercept's row and column vanish).

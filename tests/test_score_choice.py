@@ -23,6 +23,7 @@ import pytest
 from negsample.oracle import reference
 from negsample.runtime.fit import coefficient_vector, design_from_coefficients
 from negsample.tools.settings import DEFAULTS
+from tests import by_hand
 from tests.conftest import query, run_dbt
 
 pytestmark = pytest.mark.dbt
@@ -60,21 +61,6 @@ def sql_db(demo_db, tmp_path_factory):
     return build(demo_db, tmp_path_factory.mktemp("sql"), "sql", {"negsample:fit_engine": "sql"})
 
 
-def stored_matrix(database, model, index):
-    rows = query(
-        database,
-        "select term, level, col_term, col_level, estimate "
-        f"from negsample_pilot_coefficients where model = '{model}'",
-    )
-    matrix = np.zeros((len(index), len(index)))
-    for row in rows.itertuples():
-        level = None if pd.isna(row.level) else row.level
-        col_level = None if pd.isna(row.col_level) else row.col_level
-        matrix[index[(row.term, level)], index[(row.col_term, col_level)]] = row.estimate
-    assert len(rows) == len(index) ** 2, model
-    return matrix
-
-
 def pilot_parts(database):
     """The pilot sample's design matrix, labels, p~, rates, M~^-1 and Sigma~, as stored."""
     table = query(database, "select * from negsample_pilot_coefficients where model = 'pilot'")
@@ -82,15 +68,15 @@ def pilot_parts(database):
     theta = coefficient_vector(table, design)
     sample = query(database, "select * from negsample_pilot_sample order by id")
     x = design.matrix(sample)
-    index = {term: i for i, term in enumerate(design.terms())}
+    stored = query(database, "select * from negsample_pilot_coefficients")
     return {
         "design": x,
         "label": sample["label"].to_numpy(),
         "prob": reference.sigmoid(x @ theta),
         "scale_rate": float(sample["scale_rate"].iloc[0]),
         "pilot_rate": float(sample["pilot_rate"].iloc[0]),
-        "inverse": stored_matrix(database, "information", index),
-        "weight": stored_matrix(database, "second_moment", index),
+        "inverse": by_hand.stored_matrix(stored, "information", design.terms()),
+        "weight": by_hand.stored_matrix(stored, "second_moment", design.terms()),
     }
 
 
